@@ -1,0 +1,34 @@
+/* The running daemon: every component sluiced starts, in one place, for the
+ * admin commands and the statistics to read. */
+#ifndef SLUICE_CONTROL_DAEMON_H
+#define SLUICE_CONTROL_DAEMON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "control/opts.h"
+#include "control/repl.h"
+#include "dataplane/source.h"
+#include "dataplane/worker.h"
+#include "platform/queue.h"
+#include "storage/log_service.h"
+#include "storage/log_writer.h"
+
+struct daemon {
+	struct sluiced_config cfg;
+	const struct source_ops *source_ops;
+	struct source *source;
+	struct worker *workers[SOURCE_QUEUES_MAX];
+	unsigned worker_lcores[SOURCE_QUEUES_MAX];
+	unsigned worker_count;
+	unsigned service_lcore;
+	struct queue *queue;
+	struct pool *pool;
+	struct log_writer *logs[LOG_KINDS];
+	struct log_service service;
+	struct repl *repl;          /* NULL with --kafka none */
+	uint64_t started_ns;
+	const char *state;          /* "running", "draining" */
+};
+
+#endif

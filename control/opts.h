@@ -1,0 +1,47 @@
+/* The one table of sluiced settings: name, type, bounds, default, whether it
+ * can change at run time, and help. The command line, --check and --help all
+ * read it. */
+#ifndef SLUICE_CONTROL_OPTS_H
+#define SLUICE_CONTROL_OPTS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "dataplane/source.h"
+
+#define OPTS_STR_MAX 256
+
+struct sluiced_config {
+	char source[16];
+	char mode[16];
+	char listen_uri[SOURCE_LISTEN_MAX][OPTS_STR_MAX];
+	unsigned listen_count;
+	char data_dir[OPTS_STR_MAX];
+	char kafka[OPTS_STR_MAX];
+	char topic[OPTS_STR_MAX];
+	char admin_socket[OPTS_STR_MAX];
+	char appliance_id[OPTS_STR_MAX];
+	char log_level[16];
+	uint64_t workers;
+	uint64_t rcvbuf_bytes;
+	uint64_t segment_bytes;
+	uint64_t enqueue_retry_us;
+	uint64_t flush_us;
+	uint64_t drain_timeout_s;
+	uint64_t eal_memory_mb;
+	bool check;
+	/* Derived from the above by opts_parse. */
+	struct sockaddr_storage listen[SOURCE_LISTEN_MAX];
+};
+
+/* Parses options (argv after "--", or all of them), applying defaults first.
+ * On a bad value it writes one line naming the flag and the value to err and
+ * returns -EINVAL; 1 means --help was printed. */
+int opts_parse(struct sluiced_config *cfg, int argc, char **argv, FILE *err);
+
+/* Prints every setting with its value, one per line (for --check). */
+void opts_print(const struct sluiced_config *cfg, FILE *out);
+void opts_usage(FILE *out);
+
+#endif

@@ -1,0 +1,420 @@
+/* Replicator thread. Records are produced in log order; each delivery report
+ * sets a bit in a window, and the acknowledged offset advances over the
+ * contiguous prefix of set bits. That offset is what the checkpoint keeps,
+ * so a restart re-sends at most the records whose reports had not all
+ * arrived (at-least-once; the event-id header lets sinks drop duplicates).
+ * A failed report rewinds to the acknowledged offset once nothing is in
+ * flight, and the records re-sent are counted. */
+#include "control/repl.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "dataplane/slf.h"
+#include "platform/clock.h"
+#include "platform/plog.h"
+#include "storage/checkpoint.h"
+#include "storage/log_reader.h"
+
+#define REPL_WINDOW (1u << 20)          /* records in flight per log, at most */
+#define REPL_PRODUCE_PER_ROUND 20000u   /* then poll, so reports keep flowing */
+#define REPL_CKPT_INTERVAL_NS 100000000ull
+#define REPL_CKPT_NAME "replicated.ckpt"
+
+struct repl_log {
+	struct log_writer *lw;
+	rd_kafka_topic_t *rkt;
+	char ckpt_path[LOG_PATH_MAX];
+	struct log_reader *reader;
+	struct log_batch_view view;      /* batch being produced */
+	bool view_live;
+	uint32_t view_pos;
+	uint64_t view_index;
+	uint64_t next_offset;            /* next record to produce */
+	uint64_t acked_low;              /* all below are acknowledged */
+	uint64_t ckpt_offset;            /* what the checkpoint file says */
+	uint64_t ckpt_ns;
+	bool rewind;                     /* a report failed */
+	uint64_t *window;                /* REPL_WINDOW bits, by offset */
+};
+
+struct repl {
+	struct repl_config cfg;
+	rd_kafka_t *rk;
+	struct repl_log logs[LOG_KINDS];
+	pthread_t thread;
+	_Atomic bool stop;
+	_Atomic bool paused;
+	uint64_t drain_deadline_ns;
+	int result;
+	struct repl_stats stats;
+};
+
+uint64_t repl_checkpoint_offset(const char *log_dir)
+{
+	char path[LOG_PATH_MAX];
+	uint64_t off = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", log_dir, REPL_CKPT_NAME);
+	return ckpt_read(path, &off) == 0 ? off : 0;
+}
+
+static bool repl_bit_test_clear(uint64_t *w, uint64_t off)
+{
+	uint64_t i = off % REPL_WINDOW, m = 1ull << (i % 64);
+	bool set = w[i / 64] & m;
+
+	w[i / 64] &= ~m;
+	return set;
+}
+
+static void repl_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+	struct repl *r = opaque;
+	uint64_t tag = (uint64_t)(uintptr_t)m->_private, off = tag >> 1;
+	unsigned k = (unsigned)(tag & 1);
+	struct repl_log *l = &r->logs[k];
+	struct repl_log_stats *st = &r->stats.log[k];
+
+	(void)rk;
+	if (m->err) {
+		counter_add(&st->failed, 1);
+		if (!l->rewind)
+			plog_warn("replication of %s offset %" PRIu64 " failed: %s; will re-send",
+				  rd_kafka_topic_name(l->rkt), off, rd_kafka_err2str(m->err));
+		l->rewind = true;
+		return;
+	}
+	counter_add(&st->acked, 1);
+	counter_add(&st->acked_bytes, m->len);
+	if (off < l->acked_low)
+		return;  /* an old duplicate after a rewind */
+	l->window[(off % REPL_WINDOW) / 64] |= 1ull << (off % 64);
+	while (repl_bit_test_clear(l->window, l->acked_low))
+		l->acked_low++;
+	counter_set(&st->acked_offset, l->acked_low);
+}
+
+static void repl_error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+	(void)rk;
+	(void)opaque;
+	/* Transient broker errors are retried by librdkafka; say them once. */
+	plog_warn("kafka: %s: %s", rd_kafka_err2name(err), reason);
+}
+
+static int repl_conf_set(rd_kafka_conf_t *conf, const char *k, const char *v,
+			 char *err, size_t err_size)
+{
+	return rd_kafka_conf_set(conf, k, v, err, err_size) == RD_KAFKA_CONF_OK ? 0 : -EINVAL;
+}
+
+static int repl_create_producer(struct repl *r, char *err, size_t err_size)
+{
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	static const char *settings[][2] = {
+		{ "enable.idempotence", "true" },
+		{ "acks", "all" },
+		{ "linger.ms", "2" },
+		{ "batch.num.messages", "10000" },
+		{ "queue.buffering.max.messages", "1000000" },
+		{ "queue.buffering.max.kbytes", "524288" },
+		{ "message.timeout.ms", "300000" },
+		{ "reconnect.backoff.max.ms", "1000" },
+		{ "log_level", "4" },
+	};
+
+	if (repl_conf_set(conf, "bootstrap.servers", r->cfg.brokers, err, err_size) < 0)
+		goto err;
+	for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++)
+		if (repl_conf_set(conf, settings[i][0], settings[i][1], err, err_size) < 0)
+			goto err;
+	rd_kafka_conf_set_dr_msg_cb(conf, repl_dr_cb);
+	rd_kafka_conf_set_error_cb(conf, repl_error_cb);
+	rd_kafka_conf_set_opaque(conf, r);
+	r->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, err_size);
+	if (!r->rk)
+		goto err;  /* conf is still ours on failure */
+	for (int k = 0; k < LOG_KINDS; k++) {
+		r->logs[k].rkt = rd_kafka_topic_new(r->rk, r->cfg.topic[k], NULL);
+		if (!r->logs[k].rkt) {
+			snprintf(err, err_size, "topic '%s': %s", r->cfg.topic[k],
+				 rd_kafka_err2str(rd_kafka_last_error()));
+			return -EINVAL;
+		}
+	}
+	return 0;
+err:
+	if (!r->rk)
+		rd_kafka_conf_destroy(conf);
+	return -EINVAL;
+}
+
+/* Positions a log's reader at its acknowledged offset. */
+static int repl_log_reset(struct repl_log *l)
+{
+	log_reader_close(l->reader);
+	l->reader = NULL;
+	l->view_live = false;
+	memset(l->window, 0, REPL_WINDOW / 8);
+	l->next_offset = l->acked_low;
+	l->rewind = false;
+	return log_reader_open(&l->reader, log_writer_dir(l->lw), l->acked_low);
+}
+
+static void repl_header_u64(rd_kafka_headers_t *hdrs, const char *name, uint64_t v)
+{
+	char buf[24];
+	int n = snprintf(buf, sizeof(buf), "%" PRIu64, v);
+
+	rd_kafka_header_add(hdrs, name, -1, buf, n);
+}
+
+/* Produces one record. Returns 0, or -ENOBUFS when librdkafka's queue is
+ * full (try again after a poll), or another -errno. */
+static int repl_produce(struct repl *r, unsigned k, const struct log_record *rec,
+			uint64_t offset)
+{
+	struct repl_log *l = &r->logs[k];
+	rd_kafka_headers_t *hdrs = rd_kafka_headers_new(8);
+	char key[24], id[48];
+	int klen = snprintf(key, sizeof(key), "%" PRIu64, rec->source_id);
+	int idlen = snprintf(id, sizeof(id), "%" PRIu64 "-%" PRIu64, rec->source_id, rec->seq);
+	rd_kafka_resp_err_t err;
+
+	rd_kafka_header_add(hdrs, "event-id", -1, id, idlen);
+	repl_header_u64(hdrs, "event-time", rec->event_time_ns);
+	repl_header_u64(hdrs, "arrival-time", rec->arrival_ns);
+	repl_header_u64(hdrs, "schema-id", rec->schema_id);
+	rd_kafka_header_add(hdrs, "appliance-id", -1, r->cfg.appliance_id, -1);
+	if (k == LOG_KIND_DLQ) {
+		rd_kafka_header_add(hdrs, "dlq-reason", -1,
+				    slf_reason_name((enum slf_reason)rec->dlq_reason), -1);
+	}
+	err = rd_kafka_producev(r->rk, RD_KAFKA_V_RKT(l->rkt),
+				RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+				RD_KAFKA_V_KEY(key, (size_t)klen),
+				RD_KAFKA_V_VALUE((void *)rec->payload, rec->payload_len),
+				RD_KAFKA_V_HEADERS(hdrs),
+				RD_KAFKA_V_OPAQUE((void *)(uintptr_t)(offset << 1 | k)),
+				RD_KAFKA_V_END);
+	if (err) {
+		rd_kafka_headers_destroy(hdrs);  /* ours until producev succeeds */
+		return err == RD_KAFKA_RESP_ERR__QUEUE_FULL ? -ENOBUFS : -EIO;
+	}
+	return 0;
+}
+
+/* Produces from one log up to its durable offset. Returns records produced. */
+static unsigned repl_log_pump(struct repl *r, unsigned k)
+{
+	struct repl_log *l = &r->logs[k];
+	uint64_t durable = log_writer_durable_offset(l->lw), offset;
+	struct log_record rec;
+	unsigned n = 0;
+	int rc;
+
+	if (l->rewind || !l->reader)
+		return 0;
+	while (n < REPL_PRODUCE_PER_ROUND && l->next_offset < durable &&
+	       l->next_offset - l->acked_low < REPL_WINDOW) {
+		if (!l->view_live) {
+			rc = log_reader_next(l->reader, durable, &l->view);
+			if (rc <= 0) {
+				if (rc < 0)
+					plog_err("replication: reading %s at %" PRIu64 ": %s",
+						 log_writer_dir(l->lw), l->next_offset, strerror(-rc));
+				return n;
+			}
+			l->view_live = true;
+			l->view_pos = 0;
+			l->view_index = 0;
+		}
+		uint32_t pos = l->view_pos;
+		uint64_t index = l->view_index;
+
+		if (!log_batch_view_record(&l->view, &pos, &index, &rec, &offset)) {
+			l->view_live = false;
+			continue;
+		}
+		rc = repl_produce(r, k, &rec, offset);
+		if (rc < 0)
+			return n;  /* queue full: the same record goes next round */
+		l->view_pos = pos;
+		l->view_index = index;
+		l->next_offset = offset + 1;
+		counter_add(&r->stats.log[k].produced, 1);
+		n++;
+	}
+	return n;
+}
+
+static void repl_checkpoint(struct repl *r, bool force)
+{
+	uint64_t now = clock_mono_ns();
+	int rc;
+
+	for (int k = 0; k < LOG_KINDS; k++) {
+		struct repl_log *l = &r->logs[k];
+
+		if (l->acked_low == l->ckpt_offset ||
+		    (!force && now - l->ckpt_ns < REPL_CKPT_INTERVAL_NS))
+			continue;
+		rc = ckpt_write(l->ckpt_path, l->acked_low);
+		if (rc < 0) {
+			plog_err("replication: writing checkpoint %s: %s", l->ckpt_path,
+				 strerror(-rc));
+			continue;
+		}
+		l->ckpt_offset = l->acked_low;
+		l->ckpt_ns = now;
+		counter_add(&r->stats.log[k].checkpoints, 1);
+	}
+}
+
+static bool repl_caught_up(const struct repl *r)
+{
+	for (int k = 0; k < LOG_KINDS; k++)
+		if (r->logs[k].acked_low < log_writer_durable_offset(r->logs[k].lw))
+			return false;
+	return true;
+}
+
+static void *repl_thread(void *arg)
+{
+	struct repl *r = arg;
+	unsigned produced;
+
+	for (;;) {
+		bool stopping = atomic_load(&r->stop);
+
+		if (stopping && (repl_caught_up(r) || clock_mono_ns() >= r->drain_deadline_ns))
+			break;
+		produced = 0;
+		for (unsigned k = 0; k < LOG_KINDS; k++) {
+			struct repl_log *l = &r->logs[k];
+
+			if (l->rewind && rd_kafka_outq_len(r->rk) == 0) {
+				uint64_t from = l->acked_low;
+				int rc;
+
+				counter_add(&r->stats.log[k].resent, l->next_offset - from);
+				rc = repl_log_reset(l);
+				if (rc < 0)
+					plog_err("replication: reopening %s at %" PRIu64 ": %s",
+						 log_writer_dir(l->lw), from, strerror(-rc));
+			}
+			if (!atomic_load(&r->paused) || stopping)
+				produced += repl_log_pump(r, k);
+		}
+		rd_kafka_poll(r->rk, produced ? 0 : 1);
+		repl_checkpoint(r, false);
+	}
+	rd_kafka_flush(r->rk, 2000);
+	repl_checkpoint(r, true);
+	r->result = repl_caught_up(r) ? 0 : -ETIMEDOUT;
+	return NULL;
+}
+
+void repl_free(struct repl *r)
+{
+	if (!r)
+		return;
+	for (int k = 0; k < LOG_KINDS; k++) {
+		if (r->logs[k].rkt)
+			rd_kafka_topic_destroy(r->logs[k].rkt);
+		log_reader_close(r->logs[k].reader);
+		free(r->logs[k].window);
+	}
+	if (r->rk) {
+		/* Whatever librdkafka still holds is in the log: the checkpoint
+		 * brings it back next time. */
+		rd_kafka_purge(r->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+		rd_kafka_destroy(r->rk);
+	}
+	free(r);
+}
+
+int repl_start(struct repl **out, const struct repl_config *cfg, char *err,
+	       size_t err_size)
+{
+	struct repl *r = calloc(1, sizeof(*r));
+	int rc;
+
+	if (!r)
+		return -ENOMEM;
+	r->cfg = *cfg;
+	for (int k = 0; k < LOG_KINDS; k++) {
+		struct repl_log *l = &r->logs[k];
+
+		l->lw = cfg->logs[k];
+		snprintf(l->ckpt_path, sizeof(l->ckpt_path), "%s/%s",
+			 log_writer_dir(l->lw), REPL_CKPT_NAME);
+		rc = ckpt_read(l->ckpt_path, &l->acked_low);
+		if (rc == -ENOENT) {
+			l->acked_low = 0;
+		} else if (rc < 0) {
+			snprintf(err, err_size, "checkpoint %s: %s", l->ckpt_path, strerror(-rc));
+			goto fail;
+		}
+		if (l->acked_low > log_writer_durable_offset(l->lw)) {
+			snprintf(err, err_size, "checkpoint %s says %" PRIu64
+				 " but the log ends at %" PRIu64, l->ckpt_path, l->acked_low,
+				 log_writer_durable_offset(l->lw));
+			rc = -EINVAL;
+			goto fail;
+		}
+		l->ckpt_offset = l->acked_low;
+		counter_set(&r->stats.log[k].acked_offset, l->acked_low);
+		l->window = calloc(REPL_WINDOW / 64, sizeof(uint64_t));
+		if (!l->window) {
+			rc = -ENOMEM;
+			goto fail;
+		}
+		rc = repl_log_reset(l);
+		if (rc < 0) {
+			snprintf(err, err_size, "opening %s at %" PRIu64 ": %s",
+				 log_writer_dir(l->lw), l->acked_low, strerror(-rc));
+			goto fail;
+		}
+	}
+	rc = repl_create_producer(r, err, err_size);
+	if (rc < 0)
+		goto fail;
+	rc = -pthread_create(&r->thread, NULL, repl_thread, r);
+	if (rc < 0) {
+		snprintf(err, err_size, "starting the replication thread: %s", strerror(-rc));
+		goto fail;
+	}
+	*out = r;
+	return 0;
+fail:
+	repl_free(r);
+	return rc;
+}
+
+void repl_pause(struct repl *r, bool paused)
+{
+	atomic_store(&r->paused, paused);
+	counter_set(&r->stats.paused, paused);
+}
+
+int repl_stop(struct repl *r, uint64_t timeout_ns)
+{
+	r->drain_deadline_ns = clock_mono_ns() + timeout_ns;
+	atomic_store(&r->stop, true);
+	pthread_join(r->thread, NULL);
+	return r->result;
+}
+
+const struct repl_stats *repl_stats(const struct repl *r)
+{
+	return &r->stats;
+}

@@ -1,0 +1,60 @@
+/* The replicator: reads durable records from the logs and produces them to
+ * Kafka with an idempotent librdkafka producer (acks=all), then checkpoints
+ * what Kafka acknowledged. Runs on its own thread; start/stop/stats from the
+ * main thread. */
+#ifndef SLUICE_CONTROL_REPL_H
+#define SLUICE_CONTROL_REPL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "platform/counter.h"
+#include "storage/log_service.h"
+#include "storage/log_writer.h"
+
+struct repl_config {
+	const char *brokers;
+	const char *topic[LOG_KINDS];       /* events topic, dead-letter topic */
+	const char *appliance_id;
+	struct log_writer *logs[LOG_KINDS]; /* for durable offsets and folders */
+};
+
+struct repl_log_stats {
+	counter_t produced;
+	counter_t acked;            /* delivery reports that said yes */
+	counter_t failed;           /* delivery reports that said no: re-sent */
+	counter_t resent;           /* records produced again after a failure */
+	counter_t acked_offset;     /* every record below is in Kafka */
+	counter_t acked_bytes;
+	counter_t checkpoints;
+};
+
+struct repl_stats {
+	struct repl_log_stats log[LOG_KINDS];
+	counter_t producer_restarts;
+	counter_t paused;
+};
+
+struct repl;
+
+/* Reads the checkpoints and starts the thread. On failure writes why into
+ * err and returns -errno. */
+int repl_start(struct repl **out, const struct repl_config *cfg, char *err,
+	       size_t err_size);
+
+/* Reads the checkpoint of a log without starting anything: the offset below
+ * which Kafka has every record. 0 when there is none. */
+uint64_t repl_checkpoint_offset(const char *log_dir);
+
+void repl_pause(struct repl *r, bool paused);
+
+/* Replicates until every durable record is acknowledged or timeout_ns passes,
+ * writes the final checkpoints and stops the thread; the stats stay readable
+ * until repl_free. Returns 0 when nothing was left behind, -ETIMEDOUT when a
+ * backlog stays in the log for the next start. */
+int repl_stop(struct repl *r, uint64_t timeout_ns);
+void repl_free(struct repl *r);
+
+const struct repl_stats *repl_stats(const struct repl *r);
+
+#endif

@@ -1,0 +1,340 @@
+/* sluiced: starts the pipeline (source -> workers -> queue -> log service ->
+ * replicator), serves the admin socket, and drains on SIGTERM. */
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "control/admin.h"
+#include "control/daemon.h"
+#include "control/stats.h"
+#include "platform/clock.h"
+#include "platform/eal.h"
+#include "platform/plog.h"
+#include "storage/log_segment.h"
+
+/* The queue toward the log service, and the pool of batch buffers: every
+ * buffer is in the queue, held by a worker (one per kind), or in the log
+ * service's burst. */
+#define SLUICED_QUEUE_POW2 512u
+#define SLUICED_POOL_SIZE(workers) \
+	((SLUICED_QUEUE_POW2 - 1) + (workers) * LOG_KINDS + LOG_SERVICE_BURST + 8)
+#define SLUICED_IDLE_SLEEP_NS 50000ull
+
+static int sluiced_handle(void *ctx, const char *req, FILE *out)
+{
+	struct daemon *d = ctx;
+	struct stats_snapshot s;
+	int json = strstr(req, " json") != NULL;
+
+	if (strncmp(req, "stats", 5) == 0 || strncmp(req, "lag", 3) == 0) {
+		stats_collect(d, &s);
+		if (req[0] == 's')
+			stats_render(&s, out, json);
+		else
+			lag_render(&s, out, json);
+		return 0;
+	}
+	if (strncmp(req, "status", 6) == 0) {
+		status_render(d, out, json);
+		return 0;
+	}
+	if (strncmp(req, "replication ", 12) == 0 && d->repl) {
+		bool pause = strcmp(req + 12, "pause") == 0;
+
+		if (!pause && strcmp(req + 12, "resume") != 0)
+			goto unknown;
+		repl_pause(d->repl, pause);
+		fprintf(out, "replication %s\n", pause ? "paused" : "resumed");
+		return 0;
+	}
+	if (strncmp(req, "replication ", 12) == 0) {
+		fputs("error: replication is off (--kafka none)\n", out);
+		return -EINVAL;
+	}
+unknown:
+	fprintf(out, "error: unknown request '%s'\n", req);
+	return -EINVAL;
+}
+
+static int sluiced_open_logs(struct daemon *d)
+{
+	static const char *names[LOG_KINDS] = { "events", "dlq" };
+	struct log_writer_config wc = LOG_WRITER_CONFIG_DEFAULT;
+	char dir[LOG_PATH_MAX];
+	int rc;
+
+	if (mkdir(d->cfg.data_dir, 0750) < 0 && errno != EEXIST) {
+		rc = -errno;
+		plog_err("--data-dir '%s': %s", d->cfg.data_dir, strerror(-rc));
+		return rc;
+	}
+	wc.segment_bytes_max = d->cfg.segment_bytes;
+	for (int k = 0; k < LOG_KINDS; k++) {
+		snprintf(dir, sizeof(dir), "%s/%s", d->cfg.data_dir, names[k]);
+		rc = log_writer_open(&d->logs[k], dir, &wc);
+		if (rc < 0) {
+			plog_err("opening log %s: %s", dir, strerror(-rc));
+			return rc;
+		}
+		uint64_t cut = counter_get(&log_writer_stats(d->logs[k])->torn_bytes_cut);
+		plog_info("log %s: %" PRIu64 " records%s", dir,
+			  log_writer_durable_offset(d->logs[k]), cut ? ", torn tail cut" : "");
+		if (cut)
+			plog_warn("log %s: cut %" PRIu64 " bytes of a torn tail", dir, cut);
+	}
+	return 0;
+}
+
+static int sluiced_open_pipeline(struct daemon *d)
+{
+	struct source_config sc = { 0 };
+	unsigned pool_size = SLUICED_POOL_SIZE(d->cfg.workers);
+	int rc;
+
+	d->queue = queue_create("sluice_batches", SLUICED_QUEUE_POW2, &rc);
+	if (!d->queue) {
+		plog_err("creating the batch queue: %s", strerror(-rc));
+		return rc;
+	}
+	d->pool = pool_create("sluice_bufs", pool_size, sizeof(struct log_batchbuf), &rc);
+	if (!d->pool) {
+		plog_err("creating %u batch buffers of %zu bytes: %s (raise --eal-memory-mb)",
+			 pool_size, sizeof(struct log_batchbuf), strerror(-rc));
+		return rc;
+	}
+	memcpy(sc.listen, d->cfg.listen, sizeof(sc.listen));
+	sc.listen_count = d->cfg.listen_count;
+	sc.queues = (unsigned)d->cfg.workers;
+	sc.rcvbuf_bytes = (int)d->cfg.rcvbuf_bytes;
+	sc.poll_timeout_ms = 10;
+	d->source_ops = &source_socket_ops;
+	rc = d->source_ops->open(&d->source, &sc);
+	if (rc < 0) {
+		plog_err("--listen '%s': %s", d->cfg.listen_uri[0], strerror(-rc));
+		return rc;
+	}
+	for (unsigned i = 0; i < d->cfg.workers; i++) {
+		struct worker_config wc = {
+			.index = i,
+			.source = d->source,
+			.ops = d->source_ops,
+			.queue = d->queue,
+			.pool = d->pool,
+			.mode = strcmp(d->cfg.mode, "raw") == 0 ? WORKER_MODE_RAW : WORKER_MODE_SLF1,
+			.enqueue_retry_ns = d->cfg.enqueue_retry_us * 1000,
+			.flush_ns = d->cfg.flush_us * 1000,
+		};
+
+		d->workers[i] = worker_create(&wc);
+		if (!d->workers[i])
+			return -ENOMEM;
+		d->worker_count++;
+	}
+	d->service.queue = d->queue;
+	d->service.pool = d->pool;
+	d->service.logs[LOG_KIND_EVENTS] = d->logs[LOG_KIND_EVENTS];
+	d->service.logs[LOG_KIND_DLQ] = d->logs[LOG_KIND_DLQ];
+	d->service.idle_sleep_ns = SLUICED_IDLE_SLEEP_NS;
+	return 0;
+}
+
+static int sluiced_start_repl(struct daemon *d)
+{
+	static char dlq_topic[OPTS_STR_MAX + 8];
+	struct repl_config rc = { 0 };
+	char err[512] = "";
+	int r;
+
+	if (strcmp(d->cfg.kafka, "none") == 0) {
+		plog_info("replication off (--kafka none): the log keeps everything");
+		return 0;
+	}
+	snprintf(dlq_topic, sizeof(dlq_topic), "%s.dlq", d->cfg.topic);
+	rc.brokers = d->cfg.kafka;
+	rc.topic[LOG_KIND_EVENTS] = d->cfg.topic;
+	rc.topic[LOG_KIND_DLQ] = dlq_topic;
+	rc.appliance_id = d->cfg.appliance_id;
+	rc.logs[LOG_KIND_EVENTS] = d->logs[LOG_KIND_EVENTS];
+	rc.logs[LOG_KIND_DLQ] = d->logs[LOG_KIND_DLQ];
+	r = repl_start(&d->repl, &rc, err, sizeof(err));
+	if (r < 0)
+		plog_err("--kafka '%s': %s", d->cfg.kafka, err);
+	return r;
+}
+
+static int sluiced_launch(struct daemon *d)
+{
+	unsigned ids[SOURCE_QUEUES_MAX + 1];
+	unsigned n = eal_worker_lcores(ids, SOURCE_QUEUES_MAX + 1);
+	int rc;
+
+	if (n < d->worker_count + 1) {
+		plog_err("the EAL gave %u worker lcores; %u RX workers and the log "
+			 "service need %u", n, d->worker_count, d->worker_count + 1);
+		return -ERANGE;
+	}
+	d->service_lcore = ids[d->worker_count];
+	rc = eal_launch(d->service_lcore, log_service_run, &d->service);
+	for (unsigned i = 0; rc == 0 && i < d->worker_count; i++) {
+		d->worker_lcores[i] = ids[i];
+		rc = eal_launch(ids[i], worker_run, d->workers[i]);
+	}
+	if (rc < 0)
+		plog_err("launching lcores: %s", strerror(-rc));
+	return rc;
+}
+
+/* SIGTERM: stop RX, let the workers flush, let the log service drain the
+ * queue and fsync, then give Kafka the backlog within the drain timeout. */
+static int sluiced_drain(struct daemon *d)
+{
+	struct stats_snapshot s;
+	int rc = 0;
+
+	d->state = "draining";
+	for (unsigned i = 0; i < d->worker_count; i++)
+		atomic_store(&d->workers[i]->stop, true);
+	for (unsigned i = 0; i < d->worker_count; i++)
+		eal_wait(d->worker_lcores[i]);
+	atomic_store(&d->service.stop, true);
+	eal_wait(d->service_lcore);
+	if (d->repl) {
+		rc = repl_stop(d->repl, d->cfg.drain_timeout_s * 1000000000ull);
+		if (rc == -ETIMEDOUT)
+			plog_warn("Kafka did not take the whole backlog within %" PRIu64
+				  " s; it stays in the log and goes first at the next start",
+				  d->cfg.drain_timeout_s);
+	}
+	stats_collect(d, &s);
+	plog_info("drained: frames_received=%" PRIu64 " events_durable=%" PRIu64
+		  " dlq_records=%" PRIu64 " drops=%" PRIu64 " rx_missed_packets=%" PRIu64,
+		  s.frames_received, s.events_durable, s.dlq_records,
+		  s.drops[0] + s.drops[1] + s.drops[2], s.rx_missed_packets);
+	repl_free(d->repl);
+	d->repl = NULL;
+	return rc == -ETIMEDOUT ? 0 : rc;
+}
+
+static int sluiced_loop(struct daemon *d, struct admin *admin)
+{
+	struct pollfd pfd[2];
+	struct signalfd_siginfo si;
+	sigset_t set;
+	int sfd, rc;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	if (sfd < 0)
+		return -errno;
+	pfd[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+	pfd[1] = (struct pollfd){ .fd = admin_fd(admin), .events = POLLIN };
+	for (;;) {
+		if (poll(pfd, 2, 1000) < 0 && errno != EINTR)
+			break;
+		if (pfd[1].revents & POLLIN) {
+			rc = admin_serve(admin, sluiced_handle, d);
+			if (rc < 0)
+				plog_warn("admin socket: %s", strerror(-rc));
+		}
+		if (!(pfd[0].revents & POLLIN) ||
+		    read(sfd, &si, sizeof(si)) != (ssize_t)sizeof(si))
+			continue;
+		if (si.ssi_signo == SIGHUP) {
+			plog_info("SIGHUP: nothing in this configuration changes at run time");
+			continue;
+		}
+		plog_info("%s: draining", strsignal((int)si.ssi_signo));
+		break;
+	}
+	close(sfd);
+	return sluiced_drain(d);
+}
+
+static void sluiced_split_args(int argc, char **argv, int *eal_argc, char ***opt_argv,
+			       int *opt_argc)
+{
+	*eal_argc = 0;
+	*opt_argv = argv;
+	*opt_argc = argc;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0) {
+			*eal_argc = i - 1;
+			*opt_argv = argv + i;  /* argv[i] stands in for the program name */
+			*opt_argc = argc - i;
+			return;
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static struct daemon d;
+	struct admin *admin = NULL;
+	char **opt_argv;
+	int eal_argc, opt_argc, rc;
+	sigset_t set;
+
+	plog_set_ident("sluiced");
+	sluiced_split_args(argc, argv, &eal_argc, &opt_argv, &opt_argc);
+	rc = opts_parse(&d.cfg, opt_argc, opt_argv, stderr);
+	if (rc != 0)
+		return rc > 0 ? 0 : 2;
+	if (d.cfg.check) {
+		opts_print(&d.cfg, stdout);
+		printf("configuration OK\n");
+		return 0;
+	}
+	plog_set_level(d.cfg.log_level[0] == 'e' ? PLOG_ERR : d.cfg.log_level[0] == 'w' ? PLOG_WARN
+		       : d.cfg.log_level[0] == 'd' ? PLOG_DEBUG : PLOG_INFO);
+	/* Every thread inherits this mask; the main loop reads the signals. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	d.started_ns = clock_mono_ns();
+	d.state = "starting";
+	rc = eal_start(eal_argc, argv + 1, (unsigned)d.cfg.workers + 2,
+		       (unsigned)d.cfg.eal_memory_mb);
+	if (rc < 0) {
+		plog_err("EAL start-up failed: %s", strerror(-rc));
+		return 1;
+	}
+	rc = sluiced_open_logs(&d);
+	if (rc == 0)
+		rc = sluiced_open_pipeline(&d);
+	if (rc == 0)
+		rc = sluiced_start_repl(&d);
+	if (rc == 0) {
+		rc = admin_open(&admin, d.cfg.admin_socket);
+		if (rc < 0)
+			plog_err("--admin-socket '%s': %s", d.cfg.admin_socket, strerror(-rc));
+	}
+	if (rc == 0)
+		rc = sluiced_launch(&d);
+	if (rc < 0)
+		return 1;
+	d.state = "running";
+	plog_info("running: %s source on %s, %u worker(s), data in %s, kafka %s",
+		  d.cfg.source, d.cfg.listen_uri[0], d.worker_count, d.cfg.data_dir, d.cfg.kafka);
+	rc = sluiced_loop(&d, admin);
+	admin_close(admin);
+	for (unsigned i = 0; i < d.worker_count; i++)
+		worker_destroy(d.workers[i]);
+	d.source_ops->close(d.source);
+	for (int k = 0; k < LOG_KINDS; k++)
+		log_writer_close(d.logs[k]);
+	eal_stop();
+	return rc < 0 ? 1 : 0;
+}

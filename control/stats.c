@@ -1,0 +1,146 @@
+/* Sums per-lcore counters into one snapshot and renders it. */
+#include "control/stats.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+#include "platform/clock.h"
+
+static const char *stats_drop_names[STATS_DROPS] = { "queue_full", "no_buffer", "disk" };
+
+static void stats_collect_workers(const struct daemon *d, struct stats_snapshot *s)
+{
+	struct source_queue_stats qs;
+
+	for (unsigned i = 0; i < d->worker_count; i++) {
+		const struct worker_stats *w = &d->workers[i]->stats;
+
+		s->frames_received += counter_get(&w->frames_received);
+		for (int r = 0; r < SLF_REASONS; r++)
+			s->dlq_by_reason[r] += counter_get(&w->dlq_by_reason[r]);
+		s->drops[STATS_DROP_QUEUE_FULL] += counter_get(&w->drops[WORKER_DROP_QUEUE_FULL]);
+		s->drops[STATS_DROP_NO_BUFFER] += counter_get(&w->drops[WORKER_DROP_NO_BUFFER]);
+		s->raw_seq_evictions += counter_get(&w->raw_seq_evictions);
+		d->source_ops->stats(d->source, i, &qs);
+		s->datagrams_received += qs.datagrams;
+		s->rx_bytes += qs.bytes;
+		s->rx_missed_packets += qs.missed;
+		s->rx_truncated += qs.truncated;
+	}
+}
+
+void stats_collect(const struct daemon *d, struct stats_snapshot *s)
+{
+	memset(s, 0, sizeof(*s));
+	stats_collect_workers(d, s);
+	for (int k = 0; k < LOG_KINDS; k++) {
+		const struct log_writer_stats *ls = log_writer_stats(d->logs[k]);
+
+		s->drops[STATS_DROP_DISK] += counter_get(&ls->records_lost_disk);
+		s->commits += counter_get(&ls->commits);
+		s->durable_offset[k] = log_writer_durable_offset(d->logs[k]);
+		s->replicated_offset[k] = repl_checkpoint_offset(log_writer_dir(d->logs[k]));
+	}
+	s->events_durable = counter_get(&log_writer_stats(d->logs[LOG_KIND_EVENTS])->records_durable);
+	s->dlq_records = counter_get(&log_writer_stats(d->logs[LOG_KIND_DLQ])->records_durable);
+	if (d->repl) {
+		const struct repl_stats *rs = repl_stats(d->repl);
+
+		s->events_replicated = counter_get(&rs->log[LOG_KIND_EVENTS].acked);
+		s->dlq_replicated = counter_get(&rs->log[LOG_KIND_DLQ].acked);
+		for (int k = 0; k < LOG_KINDS; k++) {
+			s->replicated_offset[k] = counter_get(&rs->log[k].acked_offset);
+			s->replication_resent += counter_get(&rs->log[k].resent);
+			s->replication_failed += counter_get(&rs->log[k].failed);
+		}
+	}
+	s->replication_lag_events = s->durable_offset[LOG_KIND_EVENTS] -
+				    s->replicated_offset[LOG_KIND_EVENTS];
+	s->queue_used = queue_count(d->queue);
+	s->queue_capacity = queue_capacity(d->queue);
+}
+
+#define FIELD(name) { #name, offsetof(struct stats_snapshot, name) }
+
+static const struct {
+	const char *name;
+	size_t offset;
+} stats_fields[] = {
+	FIELD(datagrams_received), FIELD(rx_bytes), FIELD(rx_missed_packets),
+	FIELD(rx_truncated), FIELD(frames_received), FIELD(events_durable),
+	FIELD(events_replicated), FIELD(dlq_records), FIELD(dlq_replicated),
+	FIELD(replication_lag_events), FIELD(replication_resent),
+	FIELD(replication_failed), FIELD(queue_used), FIELD(queue_capacity),
+	FIELD(commits), FIELD(raw_seq_evictions),
+};
+
+static uint64_t stats_field(const struct stats_snapshot *s, size_t i)
+{
+	uint64_t v;
+
+	memcpy(&v, (const char *)s + stats_fields[i].offset, sizeof(v));
+	return v;
+}
+
+void stats_render(const struct stats_snapshot *s, FILE *out, int json)
+{
+	size_t n = sizeof(stats_fields) / sizeof(stats_fields[0]);
+
+	fputs(json ? "{" : "", out);
+	for (size_t i = 0; i < n; i++)
+		fprintf(out, json ? "\"%s\":%" PRIu64 "," : "%-24s %" PRIu64 "\n",
+			stats_fields[i].name, stats_field(s, i));
+	fputs(json ? "\"drops\":{" : "", out);
+	for (int i = 0; i < STATS_DROPS; i++)
+		fprintf(out, json ? "%s\"%s\":%" PRIu64 : "%sdrops.%-18s %" PRIu64 "\n",
+			json ? (i ? "," : "") : "", stats_drop_names[i], s->drops[i]);
+	fputs(json ? "},\"dlq_by_reason\":{" : "", out);
+	for (int r = 1; r < SLF_REASONS; r++)
+		fprintf(out, json ? "%s\"%s\":%" PRIu64 : "%sdlq_reason.%-13s %" PRIu64 "\n",
+			json ? (r > 1 ? "," : "") : "", slf_reason_name((enum slf_reason)r),
+			s->dlq_by_reason[r]);
+	fputs(json ? "}}\n" : "", out);
+}
+
+void lag_render(const struct stats_snapshot *s, FILE *out, int json)
+{
+	if (json) {
+		fprintf(out, "{\"replication_lag_events\":%" PRIu64
+			",\"durable_offset\":%" PRIu64 ",\"replicated_offset\":%" PRIu64
+			",\"dlq_lag_records\":%" PRIu64 "}\n",
+			s->replication_lag_events, s->durable_offset[LOG_KIND_EVENTS],
+			s->replicated_offset[LOG_KIND_EVENTS],
+			s->durable_offset[LOG_KIND_DLQ] - s->replicated_offset[LOG_KIND_DLQ]);
+		return;
+	}
+	fprintf(out, "replication_lag_events   %" PRIu64 "\n"
+		     "durable_offset           %" PRIu64 "\n"
+		     "replicated_offset        %" PRIu64 "\n"
+		     "dlq_lag_records          %" PRIu64 "\n",
+		s->replication_lag_events, s->durable_offset[LOG_KIND_EVENTS],
+		s->replicated_offset[LOG_KIND_EVENTS],
+		s->durable_offset[LOG_KIND_DLQ] - s->replicated_offset[LOG_KIND_DLQ]);
+}
+
+void status_render(const struct daemon *d, FILE *out, int json)
+{
+	uint64_t up_s = (clock_mono_ns() - d->started_ns) / 1000000000ull;
+	const char *repl = !d->repl ? "off"
+			   : counter_get(&repl_stats(d->repl)->paused) ? "paused" : "on";
+
+	if (json) {
+		fprintf(out, "{\"state\":\"%s\",\"uptime_s\":%" PRIu64 ",\"source\":\"%s\","
+			"\"mode\":\"%s\",\"listen\":\"%s\",\"workers\":%u,\"data_dir\":\"%s\","
+			"\"kafka\":\"%s\",\"topic\":\"%s\",\"replication\":\"%s\"}\n",
+			d->state, up_s, d->cfg.source, d->cfg.mode, d->cfg.listen_uri[0],
+			d->worker_count, d->cfg.data_dir, d->cfg.kafka, d->cfg.topic, repl);
+		return;
+	}
+	fprintf(out, "state        %s\nuptime_s     %" PRIu64 "\nsource       %s (%s)\n",
+		d->state, up_s, d->cfg.source, d->cfg.mode);
+	for (unsigned l = 0; l < d->cfg.listen_count; l++)
+		fprintf(out, "listen       %s\n", d->cfg.listen_uri[l]);
+	fprintf(out, "workers      %u\ndata_dir     %s\nkafka        %s\n"
+		     "topic        %s\nreplication  %s\n",
+		d->worker_count, d->cfg.data_dir, d->cfg.kafka, d->cfg.topic, repl);
+}

@@ -1,0 +1,46 @@
+/* A consistent-enough snapshot of every stage's counters, and its renderings
+ * for the admin socket. Main thread. */
+#ifndef SLUICE_CONTROL_STATS_H
+#define SLUICE_CONTROL_STATS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "control/daemon.h"
+
+enum stats_drop {
+	STATS_DROP_QUEUE_FULL,
+	STATS_DROP_NO_BUFFER,
+	STATS_DROP_DISK,
+	STATS_DROPS
+};
+
+struct stats_snapshot {
+	uint64_t datagrams_received;
+	uint64_t rx_bytes;
+	uint64_t rx_missed_packets;
+	uint64_t rx_truncated;
+	uint64_t frames_received;
+	uint64_t events_durable;
+	uint64_t events_replicated;
+	uint64_t dlq_records;
+	uint64_t dlq_replicated;
+	uint64_t dlq_by_reason[SLF_REASONS];
+	uint64_t drops[STATS_DROPS];
+	uint64_t replication_lag_events;
+	uint64_t replication_resent;
+	uint64_t replication_failed;
+	uint64_t durable_offset[LOG_KINDS];
+	uint64_t replicated_offset[LOG_KINDS];
+	uint64_t queue_used;
+	uint64_t queue_capacity;
+	uint64_t commits;
+	uint64_t raw_seq_evictions;
+};
+
+void stats_collect(const struct daemon *d, struct stats_snapshot *s);
+void stats_render(const struct stats_snapshot *s, FILE *out, int json);
+void status_render(const struct daemon *d, FILE *out, int json);
+void lag_render(const struct stats_snapshot *s, FILE *out, int json);
+
+#endif

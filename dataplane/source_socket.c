@@ -1,0 +1,331 @@
+/* The socket source: one SO_REUSEPORT UDP socket per worker and listen
+ * address, drained with recvmmsg; SO_RXQ_OVFL reports what the kernel
+ * dropped for want of buffer. Buffers are allocated once at open. */
+#include "dataplane/source.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "platform/clock.h"
+#include "platform/counter.h"
+
+/* A UDP payload can be 65507 bytes over IPv4; one more shows truncation. */
+#define SOCKET_BUF_BYTES 65536u
+
+struct socket_queue {
+	int fds[SOURCE_LISTEN_MAX];
+	unsigned next_fd;            /* round-robin start, for fairness */
+	uint32_t kernel_drops[SOURCE_LISTEN_MAX];
+	struct mmsghdr msgs[SOURCE_BURST_MAX];
+	struct iovec iovs[SOURCE_BURST_MAX];
+	struct sockaddr_storage peers[SOURCE_BURST_MAX];
+	char cmsg[SOURCE_BURST_MAX][CMSG_SPACE(sizeof(uint32_t))];
+	uint8_t *bufs;               /* SOURCE_BURST_MAX * SOCKET_BUF_BYTES */
+	struct {
+		counter_t datagrams, bytes, missed, truncated, errors;
+	} st;                        /* written by the worker, read by control */
+};
+
+struct source {
+	struct source_config cfg;
+	struct socket_queue *queues;
+};
+
+int source_parse_listen(const char *uri, struct sockaddr_storage *ss)
+{
+	char host[128];
+	const char *p, *colon;
+	char *end;
+	unsigned long port;
+	size_t hlen;
+
+	if (strncmp(uri, "udp://", 6) != 0)
+		return -EINVAL;
+	p = uri + 6;
+	colon = strrchr(p, ':');
+	if (!colon)
+		return -EINVAL;
+	port = strtoul(colon + 1, &end, 10);
+	if (*end || colon[1] == '\0' || port > 65535)
+		return -EINVAL;
+	hlen = (size_t)(colon - p);
+	if (hlen >= 2 && p[0] == '[' && p[hlen - 1] == ']') {
+		p++;
+		hlen -= 2;
+	}
+	if (hlen == 0 || hlen >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, p, hlen);
+	host[hlen] = '\0';
+	memset(ss, 0, sizeof(*ss));
+	struct sockaddr_in *in4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+	if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
+		in4->sin_family = AF_INET;
+		in4->sin_port = htons((uint16_t)port);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons((uint16_t)port);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+void source_format_listen(const struct sockaddr_storage *ss, char *buf, size_t size)
+{
+	char host[INET6_ADDRSTRLEN] = "?";
+
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
+
+		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+		snprintf(buf, size, "udp://[%s]:%u", host, ntohs(in6->sin6_port));
+	} else {
+		const struct sockaddr_in *in4 = (const struct sockaddr_in *)ss;
+
+		inet_ntop(AF_INET, &in4->sin_addr, host, sizeof(host));
+		snprintf(buf, size, "udp://%s:%u", host, ntohs(in4->sin_port));
+	}
+}
+
+static uint64_t source_mix64(uint64_t x)
+{
+	/* splitmix64's finaliser: every input bit moves every output bit. */
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ull;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
+}
+
+uint64_t source_peer_hash(const struct sockaddr_storage *ss)
+{
+	uint64_t h = 0, w[2];
+
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
+
+		memcpy(w, &in6->sin6_addr, sizeof(w));
+		h = source_mix64(w[0] ^ 0x6) ^ source_mix64(w[1] + in6->sin6_port);
+	} else {
+		const struct sockaddr_in *in4 = (const struct sockaddr_in *)ss;
+
+		h = source_mix64(((uint64_t)in4->sin_addr.s_addr << 16) | in4->sin_port);
+	}
+	return h;
+}
+
+static int socket_open_one(const struct source_config *cfg,
+			   const struct sockaddr_storage *addr)
+{
+	socklen_t alen = addr->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+						     : sizeof(struct sockaddr_in);
+	int one = 1, fd, rc;
+
+	fd = socket(addr->ss_family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one)) < 0)
+		goto err;
+	/* FORCE passes rmem_max as root; fall back to the capped request. */
+	if (cfg->rcvbuf_bytes > 0 &&
+	    setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &cfg->rcvbuf_bytes,
+		       sizeof(cfg->rcvbuf_bytes)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &cfg->rcvbuf_bytes,
+			   sizeof(cfg->rcvbuf_bytes));
+	if (bind(fd, (const struct sockaddr *)addr, alen) < 0)
+		goto err;
+	return fd;
+err:
+	rc = -errno;
+	close(fd);
+	return rc;
+}
+
+static void socket_close(struct source *src)
+{
+	if (!src)
+		return;
+	for (unsigned q = 0; src->queues && q < src->cfg.queues; q++) {
+		for (unsigned l = 0; l < src->cfg.listen_count; l++)
+			if (src->queues[q].fds[l] >= 0)
+				close(src->queues[q].fds[l]);
+		free(src->queues[q].bufs);
+	}
+	free(src->queues);
+	free(src);
+}
+
+static int socket_open(struct source **out, const struct source_config *cfg)
+{
+	struct source *src;
+	int rc = 0;
+
+	if (cfg->queues == 0 || cfg->queues > SOURCE_QUEUES_MAX ||
+	    cfg->listen_count == 0 || cfg->listen_count > SOURCE_LISTEN_MAX)
+		return -EINVAL;
+	src = calloc(1, sizeof(*src));
+	if (!src)
+		return -ENOMEM;
+	src->cfg = *cfg;
+	src->queues = calloc(cfg->queues, sizeof(*src->queues));
+	if (!src->queues) {
+		free(src);
+		return -ENOMEM;
+	}
+	for (unsigned q = 0; q < cfg->queues; q++) {
+		struct socket_queue *sq = &src->queues[q];
+
+		for (unsigned l = 0; l < SOURCE_LISTEN_MAX; l++)
+			sq->fds[l] = -1;
+		sq->bufs = malloc((size_t)SOURCE_BURST_MAX * SOCKET_BUF_BYTES);
+		if (!sq->bufs) {
+			rc = -ENOMEM;
+			goto err;
+		}
+		for (unsigned l = 0; l < cfg->listen_count; l++) {
+			rc = socket_open_one(cfg, &cfg->listen[l]);
+			if (rc < 0)
+				goto err;
+			sq->fds[l] = rc;
+		}
+		for (unsigned i = 0; i < SOURCE_BURST_MAX; i++) {
+			sq->iovs[i].iov_base = sq->bufs + (size_t)i * SOCKET_BUF_BYTES;
+			sq->iovs[i].iov_len = SOCKET_BUF_BYTES;
+		}
+	}
+	*out = src;
+	return 0;
+err:
+	socket_close(src);
+	return rc;
+}
+
+static void socket_prepare(struct socket_queue *sq, uint16_t n)
+{
+	for (uint16_t i = 0; i < n; i++) {
+		struct msghdr *h = &sq->msgs[i].msg_hdr;
+
+		h->msg_name = &sq->peers[i];
+		h->msg_namelen = sizeof(sq->peers[i]);
+		h->msg_iov = &sq->iovs[i];
+		h->msg_iovlen = 1;
+		h->msg_control = sq->cmsg[i];
+		h->msg_controllen = sizeof(sq->cmsg[i]);
+		h->msg_flags = 0;
+	}
+}
+
+/* Reads the socket's cumulative drop count from the last message's cmsg. */
+static void socket_note_drops(struct socket_queue *sq, unsigned l, struct msghdr *h)
+{
+	struct cmsghdr *c;
+	uint32_t drops;
+
+	for (c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SO_RXQ_OVFL)
+			continue;
+		memcpy(&drops, CMSG_DATA(c), sizeof(drops));
+		if (drops != sq->kernel_drops[l]) {
+			counter_add(&sq->st.missed, (uint32_t)(drops - sq->kernel_drops[l]));
+			sq->kernel_drops[l] = drops;
+		}
+	}
+}
+
+static uint16_t socket_rx_one(struct source *src, struct socket_queue *sq,
+			      unsigned l, struct rx_pkt *pkts, uint16_t n,
+			      uint64_t now_ns)
+{
+	uint16_t out = 0;
+	int got;
+
+	socket_prepare(sq, n);
+	got = recvmmsg(sq->fds[l], sq->msgs, n, MSG_DONTWAIT, NULL);
+	if (got <= 0) {
+		if (got < 0 && errno != EAGAIN && errno != EINTR)
+			counter_add(&sq->st.errors, 1);
+		return 0;
+	}
+	socket_note_drops(sq, l, &sq->msgs[got - 1].msg_hdr);
+	for (int i = 0; i < got; i++) {
+		struct msghdr *h = &sq->msgs[i].msg_hdr;
+		uint32_t len = sq->msgs[i].msg_len;
+
+		if (h->msg_flags & MSG_TRUNC) {
+			counter_add(&sq->st.truncated, 1);
+			continue;
+		}
+		counter_add(&sq->st.datagrams, 1);
+		counter_add(&sq->st.bytes, len);
+		pkts[out].data = sq->iovs[i].iov_base;
+		pkts[out].len = len;
+		pkts[out].peer_id = source_peer_hash(&sq->peers[i]);
+		pkts[out].arrival_ns = now_ns;
+		out++;
+	}
+	(void)src;
+	return out;
+}
+
+static uint16_t socket_rx_burst(struct source *src, unsigned queue,
+				struct rx_pkt *pkts, uint16_t n)
+{
+	struct socket_queue *sq = &src->queues[queue];
+	unsigned count = src->cfg.listen_count;
+	struct pollfd pfd[SOURCE_LISTEN_MAX];
+	uint16_t got;
+	uint64_t now = clock_real_ns();
+
+	if (n > SOURCE_BURST_MAX)
+		n = SOURCE_BURST_MAX;
+	/* One socket per call keeps each packet's buffer distinct. */
+	for (unsigned k = 0; k < count; k++) {
+		unsigned l = (sq->next_fd + k) % count;
+
+		got = socket_rx_one(src, sq, l, pkts, n, now);
+		if (got) {
+			sq->next_fd = (l + 1) % count;
+			return got;
+		}
+	}
+	for (unsigned l = 0; l < count; l++) {
+		pfd[l].fd = sq->fds[l];
+		pfd[l].events = POLLIN;
+	}
+	/* Idle: sleep in the kernel instead of spinning a shared core. */
+	if (poll(pfd, count, src->cfg.poll_timeout_ms) <= 0)
+		return 0;
+	for (unsigned l = 0; l < count; l++)
+		if (pfd[l].revents & POLLIN)
+			return socket_rx_one(src, sq, l, pkts, n, clock_real_ns());
+	return 0;
+}
+
+static void socket_stats(const struct source *src, unsigned queue,
+			 struct source_queue_stats *st)
+{
+	const struct socket_queue *sq = &src->queues[queue];
+
+	st->datagrams = counter_get(&sq->st.datagrams);
+	st->bytes = counter_get(&sq->st.bytes);
+	st->missed = counter_get(&sq->st.missed);
+	st->truncated = counter_get(&sq->st.truncated);
+	st->errors = counter_get(&sq->st.errors);
+}
+
+const struct source_ops source_socket_ops = {
+	.name = "socket",
+	.open = socket_open,
+	.rx_burst = socket_rx_burst,
+	.stats = socket_stats,
+	.close = socket_close,
+};

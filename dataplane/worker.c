@@ -1,0 +1,227 @@
+/* RX worker loop: burst in, parse, encode records into batch buffers, enqueue
+ * whole buffers. No allocation, lock or syscall per packet. */
+#include "dataplane/worker.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_pause.h>
+
+#include "platform/clock.h"
+
+const char *worker_drop_name(enum worker_drop d)
+{
+	static const char *names[WORKER_DROPS] = { "queue_full", "no_buffer" };
+
+	return (unsigned)d < WORKER_DROPS ? names[d] : "unknown";
+}
+
+struct worker *worker_create(const struct worker_config *cfg)
+{
+	struct worker *w = aligned_alloc(64, (sizeof(struct worker) + 63) & ~(size_t)63);
+
+	if (!w)
+		return NULL;
+	memset(w, 0, sizeof(*w));
+	w->cfg = *cfg;
+	return w;
+}
+
+void worker_destroy(struct worker *w)
+{
+	if (!w)
+		return;
+	for (int k = 0; k < LOG_KINDS; k++)
+		if (w->cur[k])
+			pool_put(w->cfg.pool, w->cur[k]);
+	free(w);
+}
+
+/* Gets an empty buffer, retrying for at most enqueue_retry_ns. */
+static struct log_batchbuf *worker_get_buf(struct worker *w, enum log_kind k)
+{
+	uint64_t deadline = 0;
+	void *obj;
+
+	while (pool_get(w->cfg.pool, &obj) < 0) {
+		uint64_t now = clock_mono_ns();
+
+		if (!deadline)
+			deadline = now + w->cfg.enqueue_retry_ns;
+		else if (now >= deadline)
+			return NULL;
+		rte_pause();
+	}
+	struct log_batchbuf *b = obj;
+	b->kind = k;
+	b->count = 0;
+	b->bytes = 0;
+	b->producer = w->cfg.index;
+	return b;
+}
+
+/* Hands the kind's buffer to the log service; after the bounded retry its
+ * records are counted as dropped and the buffer is reused. */
+static void worker_flush(struct worker *w, enum log_kind k)
+{
+	struct log_batchbuf *b = w->cur[k];
+	uint64_t deadline = 0;
+
+	if (!b || b->count == 0)
+		return;
+	while (queue_enqueue_burst(w->cfg.queue, (void **)&b, 1) == 0) {
+		uint64_t now = clock_mono_ns();
+
+		if (!deadline) {
+			deadline = now + w->cfg.enqueue_retry_ns;
+		} else if (now >= deadline) {
+			counter_add(&w->stats.drops[WORKER_DROP_QUEUE_FULL], b->count);
+			b->count = 0;
+			b->bytes = 0;
+			return;
+		}
+		rte_pause();
+	}
+	counter_add(k == LOG_KIND_EVENTS ? &w->stats.events_enqueued
+					 : &w->stats.dlq_enqueued, b->count);
+	w->cur[k] = NULL;
+}
+
+void worker_flush_all(struct worker *w)
+{
+	worker_flush(w, LOG_KIND_EVENTS);
+	worker_flush(w, LOG_KIND_DLQ);
+}
+
+static void worker_emit(struct worker *w, enum log_kind k, const struct log_record *rec)
+{
+	uint32_t need = log_record_bytes(rec->payload_len);
+	struct log_batchbuf *b = w->cur[k];
+
+	assert(need <= LOG_BATCHBUF_DATA_BYTES);
+	if (b && b->bytes + need > LOG_BATCHBUF_DATA_BYTES) {
+		worker_flush(w, k);
+		b = w->cur[k];
+	}
+	if (!b) {
+		b = worker_get_buf(w, k);
+		if (!b) {
+			counter_add(&w->stats.drops[WORKER_DROP_NO_BUFFER], 1);
+			return;
+		}
+		w->cur[k] = b;
+	}
+	if (b->count == 0)
+		b->first_arrival_ns = rec->arrival_ns;
+	b->bytes += log_record_encode(b->data + b->bytes, rec);
+	b->count++;
+}
+
+/* The per-sender arrival counter of raw mode, in a bounded table. */
+static uint64_t worker_raw_next_seq(struct worker *w, uint64_t peer_id)
+{
+	uint32_t home = (uint32_t)(peer_id % WORKER_RAW_SOURCES);
+
+	for (uint32_t i = 0; i < WORKER_RAW_PROBE; i++) {
+		struct worker_raw_slot *s = &w->raw[(home + i) % WORKER_RAW_SOURCES];
+
+		if (s->peer_id == peer_id && s->next_seq)
+			return s->next_seq++ - 1;
+		if (s->next_seq == 0) {
+			s->peer_id = peer_id;
+			s->next_seq = 2;
+			return 0;
+		}
+	}
+	/* Full neighbourhood: the oldest claim loses its numbering. */
+	counter_add(&w->stats.raw_seq_evictions, 1);
+	w->raw[home].peer_id = peer_id;
+	w->raw[home].next_seq = 2;
+	return 0;
+}
+
+static void worker_handle_raw(struct worker *w, const struct rx_pkt *pkt)
+{
+	struct log_record rec = {
+		.source_id = pkt->peer_id,
+		.seq = worker_raw_next_seq(w, pkt->peer_id),
+		.event_time_ns = pkt->arrival_ns,
+		.arrival_ns = pkt->arrival_ns,
+		.payload = pkt->data,
+		.payload_len = pkt->len,
+	};
+
+	counter_add(&w->stats.frames_received, 1);
+	worker_emit(w, LOG_KIND_EVENTS, &rec);
+}
+
+void worker_handle(struct worker *w, const struct rx_pkt *pkt)
+{
+	struct slf_fault fault;
+	struct log_record rec;
+	uint32_t n;
+
+	if (w->cfg.mode == WORKER_MODE_RAW) {
+		worker_handle_raw(w, pkt);
+		return;
+	}
+	n = slf_parse(pkt->data, pkt->len, w->frames, SLF_FRAMES_MAX, &fault);
+	rec.arrival_ns = pkt->arrival_ns;
+	rec.dlq_reason = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct slf_frame *f = &w->frames[i];
+
+		rec.schema_id = f->schema_id;
+		rec.flags = f->flags;
+		rec.source_id = f->source_id;
+		rec.seq = f->seq;
+		rec.event_time_ns = f->event_time_ns;
+		rec.payload = f->payload;
+		rec.payload_len = f->payload_len;
+		worker_emit(w, LOG_KIND_EVENTS, &rec);
+	}
+	counter_add(&w->stats.frames_received, n + (fault.reason != SLF_OK));
+	if (fault.reason == SLF_OK)
+		return;
+	/* The bad remainder, whole, with its reason: nothing is dropped silently. */
+	counter_add(&w->stats.dlq_by_reason[fault.reason], 1);
+	rec.schema_id = 0;
+	rec.flags = 0;
+	rec.dlq_reason = (uint8_t)fault.reason;
+	rec.source_id = pkt->peer_id;
+	rec.seq = w->dlq_seq++;
+	rec.event_time_ns = pkt->arrival_ns;
+	rec.payload = pkt->data + fault.offset;
+	rec.payload_len = pkt->len - fault.offset;
+	worker_emit(w, LOG_KIND_DLQ, &rec);
+}
+
+static bool worker_batch_old(const struct worker *w, uint64_t now_ns)
+{
+	for (int k = 0; k < LOG_KINDS; k++)
+		if (w->cur[k] && w->cur[k]->count &&
+		    now_ns - w->cur[k]->first_arrival_ns >= w->cfg.flush_ns)
+			return true;
+	return false;
+}
+
+int worker_run(void *arg)
+{
+	struct worker *w = arg;
+	uint16_t n;
+
+	while (!atomic_load_explicit(&w->stop, memory_order_relaxed)) {
+		n = w->cfg.ops->rx_burst(w->cfg.source, w->cfg.index, w->pkts,
+					 SOURCE_BURST_MAX);
+		for (uint16_t i = 0; i < n; i++)
+			worker_handle(w, &w->pkts[i]);
+		counter_add(&w->stats.bursts, 1);
+		/* A short burst means the source is drained: send what we hold
+		 * now rather than wait for a full buffer. */
+		if (n < SOURCE_BURST_MAX || (n && worker_batch_old(w, w->pkts[0].arrival_ns)))
+			worker_flush_all(w);
+	}
+	worker_flush_all(w);
+	return 0;
+}

@@ -1,0 +1,79 @@
+/* RX workers: one per lcore and source queue. Each receives bursts, parses
+ * SLF1 (or takes raw datagrams), and fills batch buffers that it enqueues
+ * toward the log service. Runs on its own lcore; its counters are read by the
+ * control plane without locks. */
+#ifndef SLUICE_DATAPLANE_WORKER_H
+#define SLUICE_DATAPLANE_WORKER_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dataplane/slf.h"
+#include "dataplane/source.h"
+#include "platform/counter.h"
+#include "platform/queue.h"
+#include "storage/log_service.h"
+
+enum worker_mode { WORKER_MODE_SLF1, WORKER_MODE_RAW };
+
+enum worker_drop {
+	WORKER_DROP_QUEUE_FULL,  /* the log service queue stayed full past the retry */
+	WORKER_DROP_NO_BUFFER,   /* no batch buffer came free within the retry */
+	WORKER_DROPS
+};
+
+/* Raw mode numbers each sender's datagrams; the table is fixed-size. */
+#define WORKER_RAW_SOURCES 16384u
+#define WORKER_RAW_PROBE 16u
+
+struct worker_stats {
+	counter_t frames_received;          /* each malformed remainder counts one */
+	counter_t events_enqueued;
+	counter_t dlq_enqueued;
+	counter_t dlq_by_reason[SLF_REASONS];
+	counter_t drops[WORKER_DROPS];      /* records, events and dead letters */
+	counter_t raw_seq_evictions;
+	counter_t bursts;
+};
+
+struct worker_config {
+	unsigned index;              /* also the source queue */
+	struct source *source;
+	const struct source_ops *ops;
+	struct queue *queue;
+	struct pool *pool;
+	enum worker_mode mode;
+	uint64_t enqueue_retry_ns;   /* bound on waiting for queue or pool */
+	uint64_t flush_ns;           /* a partly filled batch waits at most this */
+};
+
+struct worker_raw_slot {
+	uint64_t peer_id;
+	uint64_t next_seq;
+};
+
+struct worker {
+	struct worker_config cfg;
+	_Atomic bool stop;
+	struct log_batchbuf *cur[LOG_KINDS];
+	uint64_t dlq_seq;
+	struct worker_stats stats __attribute__((aligned(64)));
+	struct rx_pkt pkts[SOURCE_BURST_MAX];
+	struct slf_frame frames[SLF_FRAMES_MAX];
+	struct worker_raw_slot raw[WORKER_RAW_SOURCES];
+};
+
+/* Allocates a worker; NULL on failure. */
+struct worker *worker_create(const struct worker_config *cfg);
+/* lcore entry: loops until stop, flushes what it holds, returns 0. */
+int worker_run(void *arg);
+/* Handles one received datagram (the loop's body; exposed for tests). */
+void worker_handle(struct worker *w, const struct rx_pkt *pkt);
+/* Enqueues whatever partly filled batches the worker holds. */
+void worker_flush_all(struct worker *w);
+void worker_destroy(struct worker *w);
+
+const char *worker_drop_name(enum worker_drop d);
+
+#endif

@@ -1,0 +1,12 @@
+/* Nanosecond clocks: monotonic for intervals, real time for timestamps. */
+#ifndef SLUICE_PLATFORM_CLOCK_H
+#define SLUICE_PLATFORM_CLOCK_H
+
+#include <stdint.h>
+
+uint64_t clock_mono_ns(void);
+uint64_t clock_real_ns(void);
+/* Sleeps for at least ns nanoseconds, restarting after signals. */
+void clock_sleep_ns(uint64_t ns);
+
+#endif

@@ -1,0 +1,192 @@
+/* Log reader: pread of whole batches into one buffer, checked as the writer
+ * asserted them, following segment files in offset order. */
+#include "storage/log_reader.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct log_reader {
+	char dir[LOG_PATH_MAX];
+	int fd;
+	uint64_t segment_base;
+	uint64_t file_pos;      /* position of the next batch header */
+	uint64_t batch_offset;  /* base offset of the batch at file_pos */
+	uint64_t wanted;        /* first record the caller still wants */
+	uint8_t *buf;           /* LOG_BATCH_BYTES_MAX */
+};
+
+/* Reads exactly len bytes; -ENODATA at end of file. */
+static int log_reader_pread(int fd, uint8_t *buf, size_t len, uint64_t off)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = pread(fd, buf + done, len - done, (off_t)(off + done));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -ENODATA;
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+static int log_reader_open_segment(struct log_reader *r, uint64_t base)
+{
+	char path[LOG_PATH_MAX];
+	int fd, rc;
+
+	rc = log_segment_path(path, sizeof(path), r->dir, base);
+	if (rc < 0)
+		return rc;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	rc = log_reader_pread(fd, r->buf, LOG_SEGMENT_HEADER_BYTES, 0);
+	if (rc == 0)
+		rc = log_segment_header_check(r->buf, base);
+	if (rc < 0) {
+		close(fd);
+		return rc == -ENODATA ? -EBADMSG : rc;
+	}
+	if (r->fd >= 0)
+		close(r->fd);
+	r->fd = fd;
+	r->segment_base = base;
+	r->file_pos = LOG_SEGMENT_HEADER_BYTES;
+	r->batch_offset = base;
+	return 0;
+}
+
+/* Skips whole batches that end at or before r->wanted, reading headers only. */
+static int log_reader_skip(struct log_reader *r)
+{
+	struct log_batch_header h;
+	int rc;
+
+	for (;;) {
+		rc = log_reader_pread(r->fd, r->buf, LOG_BATCH_HEADER_BYTES, r->file_pos);
+		if (rc == -ENODATA)
+			return 0;
+		if (rc == 0)
+			rc = log_batch_header_decode(r->buf, &h);
+		if (rc < 0)
+			return rc;
+		if (h.base_offset + h.record_count > r->wanted)
+			return 0;
+		r->file_pos += h.batch_bytes;
+		r->batch_offset = h.base_offset + h.record_count;
+	}
+}
+
+int log_reader_open(struct log_reader **out, const char *dir, uint64_t offset)
+{
+	struct log_reader *r;
+	uint64_t base;
+	int rc;
+
+	if (strlen(dir) >= LOG_PATH_MAX - 32)
+		return -ENAMETOOLONG;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->fd = -1;
+	strcpy(r->dir, dir);
+	r->wanted = offset;
+	r->buf = malloc(LOG_BATCH_BYTES_MAX);
+	if (!r->buf) {
+		rc = -ENOMEM;
+		goto err;
+	}
+	rc = log_segment_find(dir, offset, &base);
+	if (rc == 0)
+		rc = log_reader_open_segment(r, base);
+	if (rc == 0)
+		rc = log_reader_skip(r);
+	if (rc < 0)
+		goto err;
+	*out = r;
+	return 0;
+err:
+	log_reader_close(r);
+	return rc;
+}
+
+int log_reader_next(struct log_reader *r, uint64_t limit_offset,
+		    struct log_batch_view *v)
+{
+	struct log_batch_header h;
+	uint64_t next_base;
+	int rc;
+
+	while (r->batch_offset < limit_offset) {
+		rc = log_reader_pread(r->fd, r->buf, LOG_BATCH_HEADER_BYTES, r->file_pos);
+		if (rc == -ENODATA) {
+			/* End of this segment: the writer rolled to the next. */
+			rc = log_segment_next(r->dir, r->segment_base, &next_base);
+			if (rc < 0 || next_base != r->batch_offset)
+				return -ENODATA;
+			rc = log_reader_open_segment(r, next_base);
+			if (rc < 0)
+				return rc;
+			continue;
+		}
+		if (rc == 0)
+			rc = log_batch_header_decode(r->buf, &h);
+		if (rc == 0 && h.base_offset != r->batch_offset)
+			rc = -EBADMSG;
+		if (rc == 0)
+			rc = log_reader_pread(r->fd, r->buf + LOG_BATCH_HEADER_BYTES,
+					      h.body_bytes, r->file_pos + LOG_BATCH_HEADER_BYTES);
+		if (rc == 0)
+			rc = log_batch_check(r->buf, &h);
+		if (rc < 0)
+			return rc == -ENODATA ? -EBADMSG : rc;
+		r->file_pos += h.batch_bytes;
+		r->batch_offset = h.base_offset + h.record_count;
+		v->h = h;
+		v->body = r->buf + LOG_BATCH_HEADER_BYTES;
+		v->first_wanted = r->wanted > h.base_offset ? r->wanted : h.base_offset;
+		r->wanted = r->batch_offset;
+		return 1;
+	}
+	return 0;
+}
+
+int log_batch_view_record(const struct log_batch_view *v, uint32_t *pos,
+			  uint64_t *index, struct log_record *rec, uint64_t *offset)
+{
+	uint32_t used;
+
+	while (*pos < v->h.body_bytes) {
+		used = log_record_decode(v->body + *pos, v->h.body_bytes - *pos, rec);
+		if (used == 0)
+			return 0;  /* log_batch_check already vouched for the body */
+		*pos += used;
+		*offset = v->h.base_offset + (*index)++;
+		if (*offset >= v->first_wanted)
+			return 1;
+	}
+	return 0;
+}
+
+uint64_t log_reader_position(const struct log_reader *r)
+{
+	return r->wanted;
+}
+
+void log_reader_close(struct log_reader *r)
+{
+	if (!r)
+		return;
+	if (r->fd >= 0)
+		close(r->fd);
+	free(r->buf);
+	free(r);
+}

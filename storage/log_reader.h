@@ -1,0 +1,38 @@
+/* Sequential reader of a log, batch by batch, from any offset up to a limit
+ * (the durable offset). One thread per reader. */
+#ifndef SLUICE_STORAGE_LOG_READER_H
+#define SLUICE_STORAGE_LOG_READER_H
+
+#include <stdint.h>
+
+#include "storage/log_segment.h"
+
+struct log_batch_view {
+	struct log_batch_header h;
+	const uint8_t *body;
+	uint64_t first_wanted;  /* offset of the first record the caller wants */
+};
+
+struct log_reader;
+
+/* Opens dir positioned at offset. Returns 0 or -errno (-ENOENT: no segment
+ * holds that offset yet). */
+int log_reader_open(struct log_reader **out, const char *dir, uint64_t offset);
+
+/* Reads the next batch whose records start below limit_offset. Returns 1 and
+ * fills v (valid until the next call), 0 when nothing below the limit is
+ * left, or -errno (-EBADMSG: a batch failed its checks). */
+int log_reader_next(struct log_reader *r, uint64_t limit_offset,
+		    struct log_batch_view *v);
+
+/* Iterates the records of a view: *pos starts at 0; returns 1 and fills rec
+ * and *offset, or 0 at the end. Records before first_wanted are skipped. */
+int log_batch_view_record(const struct log_batch_view *v, uint32_t *pos,
+			  uint64_t *index, struct log_record *rec, uint64_t *offset);
+
+/* Offset of the next record the reader returns. */
+uint64_t log_reader_position(const struct log_reader *r);
+
+void log_reader_close(struct log_reader *r);
+
+#endif

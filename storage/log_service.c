@@ -1,0 +1,68 @@
+/* Log service loop: dequeue bursts of batch buffers, append them to their
+ * log, return the buffers to the pool, keep group commits going. */
+#include "storage/log_service.h"
+
+#include <assert.h>
+
+#include "platform/clock.h"
+
+static void log_service_take(struct log_service *svc, struct log_batchbuf *b)
+{
+	struct log_writer *lw;
+	int rc;
+
+	assert(b->kind < LOG_KINDS && b->count > 0);
+	lw = svc->logs[b->kind];
+	counter_add(&svc->stats.records_in[b->kind], b->count);
+	rc = log_writer_append(lw, b->data, b->bytes, b->count, b->first_arrival_ns);
+	if (rc < 0)
+		svc->error = rc;  /* the writer counted what the disk lost */
+}
+
+static bool log_service_poll_logs(struct log_service *svc, bool wait)
+{
+	bool busy = false;
+	int rc;
+
+	for (int k = 0; k < LOG_KINDS; k++) {
+		rc = log_writer_poll(svc->logs[k], wait && log_writer_busy(svc->logs[k]));
+		if (rc < 0)
+			svc->error = rc;
+		busy |= log_writer_busy(svc->logs[k]);
+	}
+	return busy;
+}
+
+int log_service_run(void *arg)
+{
+	struct log_service *svc = arg;
+	void *bufs[LOG_SERVICE_BURST];
+	unsigned n;
+	bool busy;
+
+	for (;;) {
+		n = queue_dequeue_burst(svc->queue, bufs, LOG_SERVICE_BURST);
+		for (unsigned i = 0; i < n; i++) {
+			log_service_take(svc, bufs[i]);
+			pool_put(svc->pool, bufs[i]);
+		}
+		if (n)
+			counter_add(&svc->stats.batches, n);
+		busy = log_service_poll_logs(svc, false);
+		if (n > 0)
+			continue;
+		if (atomic_load(&svc->stop) && queue_count(svc->queue) == 0)
+			break;
+		if (!busy)
+			clock_sleep_ns(svc->idle_sleep_ns);
+		else
+			clock_sleep_ns(svc->idle_sleep_ns / 4);
+	}
+	for (int k = 0; k < LOG_KINDS; k++) {
+		int rc = log_writer_flush(svc->logs[k]);
+
+		if (rc < 0)
+			svc->error = rc;
+	}
+	return 0;
+}

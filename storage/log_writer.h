@@ -1,0 +1,68 @@
+/* The writer of one log: appends encoded records into record batches, writes
+ * them through io_uring and makes them durable by group commit. Single
+ * thread: the log service lcore. Only log_writer_durable_offset() and the
+ * stats may be read from other threads. */
+#ifndef SLUICE_STORAGE_LOG_WRITER_H
+#define SLUICE_STORAGE_LOG_WRITER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "platform/counter.h"
+
+struct log_writer_config {
+	uint64_t segment_bytes_max;  /* roll once a segment has reached this */
+	uint32_t commit_bytes_max;   /* each of the two commit buffers */
+	uint32_t batch_body_bytes;   /* close a batch once its body reaches this */
+};
+
+#define LOG_WRITER_CONFIG_DEFAULT \
+	{ .segment_bytes_max = 64ull << 20, .commit_bytes_max = 4u << 20, \
+	  .batch_body_bytes = 256u << 10 }
+
+struct log_writer_stats {
+	counter_t records_durable;  /* records whose write and fdatasync completed */
+	counter_t bytes_durable;
+	counter_t commits;
+	counter_t records_lost_disk; /* accepted but refused by the disk: counted */
+	counter_t disk_errors;
+	counter_t torn_bytes_cut;   /* at open: bytes of a torn tail removed */
+	counter_t segments_rolled;
+};
+
+struct log_writer;
+
+/* Opens (creating if needed) the log in dir, validates the tail segment and
+ * cuts a torn tail. Returns 0 or -errno. */
+int log_writer_open(struct log_writer **out, const char *dir,
+		    const struct log_writer_config *cfg);
+
+/* Appends count records (bytes of log_record_encode output). May wait for an
+ * in-flight commit when both buffers are busy. On a disk error the records
+ * not yet durable are dropped and counted in records_lost_disk, and the
+ * error is returned. */
+int log_writer_append(struct log_writer *lw, const uint8_t *records,
+		      uint32_t bytes, uint32_t count, uint64_t first_arrival_ns);
+
+/* Reaps a finished commit and starts the next when data waits. With wait,
+ * blocks until the in-flight commit (if any) completes. Returns 0 or -errno. */
+int log_writer_poll(struct log_writer *lw, bool wait);
+
+/* True while a commit is in flight or data waits to be committed. */
+bool log_writer_busy(const struct log_writer *lw);
+
+/* Makes everything appended so far durable. Returns 0 or -errno. */
+int log_writer_flush(struct log_writer *lw);
+
+/* Offset after the last durable record; safe from any thread. */
+uint64_t log_writer_durable_offset(const struct log_writer *lw);
+const struct log_writer_stats *log_writer_stats(const struct log_writer *lw);
+const char *log_writer_dir(const struct log_writer *lw);
+
+void log_writer_close(struct log_writer *lw);
+
+/* Test seam: when set, the n-th write submitted from now fails with err
+ * (n = 1 is the next one). Not used outside tests. */
+void log_writer_inject_write_error(struct log_writer *lw, unsigned nth, int err);
+
+#endif
