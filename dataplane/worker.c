@@ -63,7 +63,7 @@ static struct log_batchbuf *worker_get_buf(struct worker *w, enum log_kind k)
 
 /* Hands the kind's buffer to the log service; after the bounded retry its
  * records are counted as dropped and the buffer is reused. */
-static void worker_flush(struct worker *w, enum log_kind k)
+void worker_flush(struct worker *w, enum log_kind k)
 {
 	struct log_batchbuf *b = w->cur[k];
 	uint64_t deadline = 0;

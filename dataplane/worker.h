@@ -70,6 +70,8 @@ struct worker *worker_create(const struct worker_config *cfg);
 int worker_run(void *arg);
 /* Handles one received datagram (the loop's body; exposed for tests). */
 void worker_handle(struct worker *w, const struct rx_pkt *pkt);
+/* Enqueues the worker's partly filled batch of one kind (bounded retry). */
+void worker_flush(struct worker *w, enum log_kind k);
 /* Enqueues whatever partly filled batches the worker holds. */
 void worker_flush_all(struct worker *w);
 void worker_destroy(struct worker *w);

@@ -1,0 +1,295 @@
+/* The segment log: write, reopen, read back; segment rolls; torn and
+ * corrupt tails cut at reopen; disk errors counted, not fatal. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "storage/log_reader.h"
+#include "storage/log_segment.h"
+#include "storage/log_writer.h"
+
+static char dir[256];
+static uint8_t recbuf[1 << 20];
+
+static int setup(void **state)
+{
+	(void)state;
+	strcpy(dir, "/tmp/sluice-test-log-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	strcat(dir, "/log");
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[300];
+
+	(void)state;
+	dir[strlen(dir) - 4] = '\0';
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd);
+}
+
+/* The record for offset i: its fields and payload derive from i. */
+static uint32_t record_payload_len(uint64_t i)
+{
+	return (uint32_t)((i * 37) % 300);
+}
+
+static uint32_t encode_records(uint64_t first, uint32_t count)
+{
+	static uint8_t payload[400];
+	uint32_t bytes = 0;
+
+	for (uint32_t n = 0; n < count; n++) {
+		uint64_t i = first + n;
+		struct log_record rec = {
+			.schema_id = (uint16_t)i, .flags = 0, .source_id = i * 3,
+			.seq = i, .event_time_ns = i * 1000, .arrival_ns = i * 1001,
+			.payload = payload, .payload_len = record_payload_len(i),
+		};
+
+		memset(payload, (int)(i & 0xff), sizeof(payload));
+		bytes += log_record_encode(recbuf + bytes, &rec);
+	}
+	return bytes;
+}
+
+static void append(struct log_writer *lw, uint64_t first, uint32_t count)
+{
+	uint32_t bytes = encode_records(first, count);
+
+	assert_int_equal(log_writer_append(lw, recbuf, bytes, count, first), 0);
+}
+
+/* Reads from offset `from` to `to` and checks every record. */
+static void read_back(uint64_t from, uint64_t to)
+{
+	struct log_reader *r;
+	struct log_batch_view v;
+	struct log_record rec;
+	uint64_t expect = from, off, index;
+	uint32_t pos;
+	int rc;
+
+	assert_int_equal(log_reader_open(&r, dir, from), 0);
+	while ((rc = log_reader_next(r, to, &v)) == 1) {
+		pos = 0;
+		index = 0;
+		while (log_batch_view_record(&v, &pos, &index, &rec, &off)) {
+			assert_true(off == expect);
+			assert_true(rec.seq == off && rec.source_id == off * 3);
+			assert_int_equal(rec.schema_id, (uint16_t)off);
+			assert_true(rec.event_time_ns == off * 1000 && rec.arrival_ns == off * 1001);
+			assert_int_equal(rec.payload_len, record_payload_len(off));
+			for (uint32_t b = 0; b < rec.payload_len; b++)
+				assert_int_equal(rec.payload[b], off & 0xff);
+			expect++;
+		}
+	}
+	assert_int_equal(rc, 0);
+	assert_true(expect >= to);
+	log_reader_close(r);
+}
+
+static void test_write_reopen_read(void **state)
+{
+	struct log_writer_config cfg = LOG_WRITER_CONFIG_DEFAULT;
+	struct log_writer *lw;
+	uint64_t n = 0;
+
+	(void)state;
+	assert_int_equal(log_writer_open(&lw, dir, &cfg), 0);
+	assert_true(log_writer_durable_offset(lw) == 0);
+	for (int round = 0; round < 50; round++) {
+		uint32_t count = 1 + (uint32_t)round * 7;
+
+		append(lw, n, count);
+		n += count;
+		if (round % 5 == 0)
+			assert_int_equal(log_writer_poll(lw, false), 0);
+	}
+	/* Nothing is durable before its fdatasync: flush, then it is. */
+	assert_int_equal(log_writer_flush(lw), 0);
+	assert_true(log_writer_durable_offset(lw) == n);
+	assert_true(counter_get(&log_writer_stats(lw)->records_durable) == n);
+	log_writer_close(lw);
+
+	assert_int_equal(log_writer_open(&lw, dir, &cfg), 0);
+	assert_true(log_writer_durable_offset(lw) == n);
+	assert_true(counter_get(&log_writer_stats(lw)->torn_bytes_cut) == 0);
+	append(lw, n, 10);
+	assert_int_equal(log_writer_flush(lw), 0);
+	n += 10;
+	log_writer_close(lw);
+	read_back(0, n);
+	read_back(n / 2 + 3, n);
+	read_back(n - 1, n);
+}
+
+static void test_segment_roll(void **state)
+{
+	struct log_writer_config cfg = LOG_WRITER_CONFIG_DEFAULT;
+	struct log_writer *lw;
+	uint64_t n = 0, base;
+
+	(void)state;
+	cfg.segment_bytes_max = 64 * 1024;
+	assert_int_equal(log_writer_open(&lw, dir, &cfg), 0);
+	for (int round = 0; round < 40; round++) {
+		append(lw, n, 50);
+		n += 50;
+		assert_int_equal(log_writer_flush(lw), 0);
+	}
+	assert_true(counter_get(&log_writer_stats(lw)->segments_rolled) >= 3);
+	log_writer_close(lw);
+	assert_int_equal(log_segment_find(dir, n, &base), 0);
+	assert_true(base > 0);
+	read_back(0, n);
+	read_back(base, n);       /* starts at a segment's first record */
+	read_back(base - 1, n);   /* crosses into it */
+	/* Reopen picks the last segment and carries on numbering. */
+	assert_int_equal(log_writer_open(&lw, dir, &cfg), 0);
+	assert_true(log_writer_durable_offset(lw) == n);
+	log_writer_close(lw);
+}
+
+static void tail_path(char *path, size_t size)
+{
+	uint64_t base;
+
+	assert_int_equal(log_segment_find(dir, UINT64_MAX, &base), 0);
+	assert_int_equal(log_segment_path(path, size, dir, base), 0);
+}
+
+/* Writes 3 committed appends (3 batches), then damages the file with
+ * `damage`, reopens and expects the first `survivors` records. */
+static void torn_case(void (*damage)(const char *path, off_t size), uint64_t survivors)
+{
+	struct log_writer_config cfg = LOG_WRITER_CONFIG_DEFAULT;
+	struct log_writer *lw;
+	char path[LOG_PATH_MAX];
+	struct stat st;
+
+	assert_int_equal(log_writer_open(&lw, dir, &cfg), 0);
+	for (int i = 0; i < 3; i++) {
+		append(lw, (uint64_t)i * 100, 100);
+		assert_int_equal(log_writer_flush(lw), 0);
+	}
+	log_writer_close(lw);
+	tail_path(path, sizeof(path));
+	assert_int_equal(stat(path, &st), 0);
+	damage(path, st.st_size);
+	assert_int_equal(log_writer_open(&lw, dir, &cfg), 0);
+	assert_true(log_writer_durable_offset(lw) == survivors);
+	assert_true(counter_get(&log_writer_stats(lw)->torn_bytes_cut) > 0);
+	/* Writing goes on from the cut, with dense offsets. */
+	append(lw, survivors, 5);
+	assert_int_equal(log_writer_flush(lw), 0);
+	log_writer_close(lw);
+	read_back(0, survivors + 5);
+}
+
+static void damage_truncate(const char *path, off_t size)
+{
+	assert_int_equal(truncate(path, size - 17), 0);
+}
+
+static void damage_garbage(const char *path, off_t size)
+{
+	FILE *f = fopen(path, "a");
+
+	(void)size;
+	assert_non_null(f);
+	fputs("half a batch that never got its fsync", f);
+	fclose(f);
+}
+
+static void damage_flip(const char *path, off_t size)
+{
+	FILE *f = fopen(path, "r+");
+
+	assert_non_null(f);
+	fseek(f, (long)size - 100, SEEK_SET);
+	fputc(0x5a ^ fgetc(f), f);
+	fclose(f);
+}
+
+static void test_torn_tail_truncated(void **state)
+{
+	(void)state;
+	torn_case(damage_truncate, 200);
+}
+
+static void test_torn_tail_garbage(void **state)
+{
+	(void)state;
+	torn_case(damage_garbage, 300);
+}
+
+static void test_corrupt_last_batch(void **state)
+{
+	(void)state;
+	torn_case(damage_flip, 200);
+}
+
+static void test_disk_error_counted(void **state)
+{
+	struct log_writer_config cfg = LOG_WRITER_CONFIG_DEFAULT;
+	struct log_writer *lw;
+
+	(void)state;
+	assert_int_equal(log_writer_open(&lw, dir, &cfg), 0);
+	append(lw, 0, 10);
+	assert_int_equal(log_writer_flush(lw), 0);
+	log_writer_inject_write_error(lw, 1, -ENOSPC);
+	append(lw, 10, 7);
+	assert_int_equal(log_writer_flush(lw), -ENOSPC);
+	assert_true(log_writer_durable_offset(lw) == 10);
+	assert_true(counter_get(&log_writer_stats(lw)->records_lost_disk) == 7);
+	assert_true(counter_get(&log_writer_stats(lw)->disk_errors) == 1);
+	/* The next records take the lost ones' offsets; the log stays whole. */
+	append(lw, 10, 4);
+	assert_int_equal(log_writer_flush(lw), 0);
+	assert_true(log_writer_durable_offset(lw) == 14);
+	log_writer_close(lw);
+	read_back(0, 14);
+	assert_int_equal(log_writer_open(&lw, dir, &cfg), 0);
+	assert_true(log_writer_durable_offset(lw) == 14);
+	assert_true(counter_get(&log_writer_stats(lw)->torn_bytes_cut) == 0);
+	log_writer_close(lw);
+}
+
+static void test_bad_config(void **state)
+{
+	struct log_writer_config cfg = LOG_WRITER_CONFIG_DEFAULT;
+	struct log_writer *lw;
+
+	(void)state;
+	cfg.commit_bytes_max = 4096;
+	assert_int_equal(log_writer_open(&lw, dir, &cfg), -EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_write_reopen_read, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_segment_roll, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_torn_tail_truncated, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_torn_tail_garbage, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_corrupt_last_batch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_disk_error_counted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_config, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
