@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -22,10 +23,11 @@
 /* The queue toward the log service, and the pool of batch buffers: every
  * buffer is in the queue, held by a worker (one per kind), or in the log
  * service's burst. */
-#define SLUICED_QUEUE_POW2 512u
+#define SLUICED_QUEUE_POW2 1024u
 #define SLUICED_POOL_SIZE(workers) \
 	((SLUICED_QUEUE_POW2 - 1) + (workers) * LOG_KINDS + LOG_SERVICE_BURST + 8)
 #define SLUICED_IDLE_SLEEP_NS 50000ull
+#define SLUICED_CONTROL_NICE 10
 
 static int sluiced_handle(void *ctx, const char *req, FILE *out)
 {
@@ -113,7 +115,7 @@ static int sluiced_open_pipeline(struct daemon *d)
 	sc.listen_count = d->cfg.listen_count;
 	sc.queues = (unsigned)d->cfg.workers;
 	sc.rcvbuf_bytes = (int)d->cfg.rcvbuf_bytes;
-	sc.poll_timeout_ms = 10;
+	sc.poll_timeout_ms = 1;  /* bounds how long a partial batch waits */
 	d->source_ops = &source_socket_ops;
 	rc = d->source_ops->open(&d->source, &sc);
 	if (rc < 0) {
@@ -311,6 +313,11 @@ int main(int argc, char **argv)
 		plog_err("EAL start-up failed: %s", strerror(-rc));
 		return 1;
 	}
+	/* The lcores exist now. Everything the main thread starts from here on
+	 * (replicator, librdkafka's threads) inherits a lower CPU priority: on a
+	 * small box the data path comes first, and the log absorbs any lag. */
+	if (setpriority(PRIO_PROCESS, (id_t)gettid(), SLUICED_CONTROL_NICE) < 0)
+		plog_warn("lowering the control plane's priority: %s", strerror(errno));
 	rc = sluiced_open_logs(&d);
 	if (rc == 0)
 		rc = sluiced_open_pipeline(&d);

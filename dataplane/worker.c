@@ -217,9 +217,10 @@ int worker_run(void *arg)
 		for (uint16_t i = 0; i < n; i++)
 			worker_handle(w, &w->pkts[i]);
 		counter_add(&w->stats.bursts, 1);
-		/* A short burst means the source is drained: send what we hold
-		 * now rather than wait for a full buffer. */
-		if (n < SOURCE_BURST_MAX || (n && worker_batch_old(w, w->pkts[0].arrival_ns)))
+		/* Full buffers go as they fill; a partial one goes when the source
+		 * is idle or when it has waited flush_ns, so batches stay large
+		 * under load and latency stays bounded when it is light. */
+		if (n == 0 || worker_batch_old(w, n ? w->pkts[0].arrival_ns : 0))
 			worker_flush_all(w);
 	}
 	worker_flush_all(w);

@@ -1,0 +1,211 @@
+/* Integration test helpers. */
+#include "itest.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "control/admin.h"
+
+uint64_t it_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+const char *it_path(const char *env_name)
+{
+	const char *p = getenv(env_name);
+
+	if (!p || !*p) {
+		fprintf(stderr, "integration: %s is not set (run through meson test)\n", env_name);
+		exit(1);
+	}
+	return p;
+}
+
+int it_run(const char *cmd, char *out, size_t size)
+{
+	FILE *p = popen(cmd, "r");
+	size_t used = 0, n;
+	char sink[4096];
+	int st;
+
+	if (!p)
+		return -1;
+	for (;;) {
+		if (out && used < size - 1)
+			n = fread(out + used, 1, size - 1 - used, p);
+		else
+			n = fread(sink, 1, sizeof(sink), p);
+		if (n == 0)
+			break;
+		if (out && used < size - 1)
+			used += n;
+	}
+	if (out)
+		out[used] = '\0';
+	st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+int it_kafka_start(char *bootstrap, size_t size)
+{
+	char cmd[512], out[4096], *last;
+	int rc;
+
+	snprintf(cmd, sizeof(cmd), "'%s' start", it_path("KAFKA_LOCAL"));
+	rc = it_run(cmd, out, sizeof(out));
+	if (rc != 0) {
+		fprintf(stderr, "kafka-local start failed (%d): %s\n", rc, out);
+		return -1;
+	}
+	for (size_t n = strlen(out); n && out[n - 1] == '\n'; n--)
+		out[n - 1] = '\0';
+	last = strrchr(out, '\n');
+	snprintf(bootstrap, size, "%s", last ? last + 1 : out);
+	return 0;
+}
+
+int it_free_udp_port(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_DGRAM, 0), port;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&a, &len) < 0)
+		return -1;
+	port = ntohs(a.sin_port);
+	close(fd);
+	return port;
+}
+
+int it_daemon_start(struct it_daemon *d, const char *kafka, const char *topic,
+		    const char *extra)
+{
+	char cmd[1024];
+	uint64_t deadline;
+
+	if (!d->dir[0]) {
+		strcpy(d->dir, "/tmp/sluice-it-XXXXXX");
+		if (!mkdtemp(d->dir))
+			return -1;
+	}
+	if (!d->port) {
+		d->port = it_free_udp_port();
+		snprintf(d->listen, sizeof(d->listen), "udp://127.0.0.1:%d", d->port);
+	}
+	snprintf(d->sock, sizeof(d->sock), "%s/admin.sock", d->dir);
+	snprintf(d->log, sizeof(d->log), "%s/sluiced.log", d->dir);
+	snprintf(cmd, sizeof(cmd),
+		 "exec '%s' -- --data-dir '%s/data' --listen %s --admin-socket '%s' "
+		 "--kafka '%s' --topic '%s' %s >>'%s' 2>&1",
+		 it_path("SLUICED"), d->dir, d->listen, d->sock, kafka, topic,
+		 extra ? extra : "", d->log);
+	d->pid = fork();
+	if (d->pid < 0)
+		return -1;
+	if (d->pid == 0) {
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	deadline = it_now_ms() + 20000;
+	while (it_now_ms() < deadline) {
+		if (admin_request(d->sock, "ping", NULL, 500) == 0)
+			return 0;
+		if (waitpid(d->pid, NULL, WNOHANG) == d->pid) {
+			fprintf(stderr, "sluiced exited at start; see %s\n", d->log);
+			d->pid = 0;
+			return -1;
+		}
+		usleep(50000);
+	}
+	fprintf(stderr, "sluiced did not answer on %s\n", d->sock);
+	return -1;
+}
+
+int it_daemon_stop(struct it_daemon *d, int sig, int timeout_s)
+{
+	uint64_t deadline = it_now_ms() + (uint64_t)timeout_s * 1000;
+	int st;
+
+	if (d->pid <= 0)
+		return -1;
+	kill(d->pid, sig);
+	while (it_now_ms() < deadline) {
+		if (waitpid(d->pid, &st, WNOHANG) == d->pid) {
+			d->pid = 0;
+			if (WIFEXITED(st))
+				return WEXITSTATUS(st);
+			return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : -1;
+		}
+		usleep(20000);
+	}
+	kill(d->pid, SIGKILL);
+	waitpid(d->pid, NULL, 0);
+	d->pid = 0;
+	return -1;
+}
+
+int it_stats(const struct it_daemon *d, char *json, size_t size)
+{
+	FILE *f = fmemopen(json, size, "w");
+	int rc;
+
+	if (!f)
+		return -1;
+	memset(json, 0, size);
+	rc = admin_request(d->sock, "stats json", f, 2000);
+	fclose(f);
+	return rc;
+}
+
+static uint64_t it_find_u64(const char *text, const char *key, const char *sep)
+{
+	char pat[160];
+	const char *p;
+
+	snprintf(pat, sizeof(pat), "%s%s", key, sep);
+	p = strstr(text, pat);
+	if (!p)
+		return UINT64_MAX;
+	return strtoull(p + strlen(pat), NULL, 10);
+}
+
+uint64_t it_json_u64(const char *json, const char *key)
+{
+	char quoted[136];
+
+	snprintf(quoted, sizeof(quoted), "\"%s\"", key);
+	return it_find_u64(json, quoted, ":");
+}
+
+uint64_t it_kv_u64(const char *text, const char *key)
+{
+	const char *p = text;
+	size_t klen = strlen(key);
+
+	/* Keys start a line. */
+	while (p && *p) {
+		if (strncmp(p, key, klen) == 0 && p[klen] == '=')
+			return strtoull(p + klen + 1, NULL, 10);
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return UINT64_MAX;
+}

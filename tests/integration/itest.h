@@ -1,0 +1,49 @@
+/* Helpers for integration tests: processes, the admin socket, the local
+ * Kafka broker, and kcat (a consumer that is not ours). */
+#ifndef SLUICE_TESTS_ITEST_H
+#define SLUICE_TESTS_ITEST_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#define IT_SKIP 77
+
+struct it_daemon {
+	pid_t pid;
+	char dir[128];        /* data folder */
+	char sock[160];
+	char log[160];
+	char listen[64];
+	int port;
+};
+
+/* Path of a built program or script, from the environment meson sets. */
+const char *it_path(const char *env_name);
+
+/* Runs a shell command; fills out (may be NULL) with its stdout. Returns
+ * the exit status, or -1. */
+int it_run(const char *cmd, char *out, size_t size);
+
+/* Starts the local broker; fills bootstrap with its list. */
+int it_kafka_start(char *bootstrap, size_t size);
+
+/* A free UDP port on 127.0.0.1. */
+int it_free_udp_port(void);
+
+/* Starts sluiced on a new temporary data folder (or d->dir if set) with the
+ * extra options; waits for its admin socket. Returns 0 or -1. */
+int it_daemon_start(struct it_daemon *d, const char *kafka, const char *topic,
+		    const char *extra);
+/* Sends sig and waits up to timeout_s; returns the exit status, or -1. */
+int it_daemon_stop(struct it_daemon *d, int sig, int timeout_s);
+
+/* "stats json" from the daemon, and one unsigned field of it. */
+int it_stats(const struct it_daemon *d, char *json, size_t size);
+uint64_t it_json_u64(const char *json, const char *key);
+
+/* One "key=value" line of a program's output. */
+uint64_t it_kv_u64(const char *text, const char *key);
+
+uint64_t it_now_ms(void);
+
+#endif
