@@ -14,7 +14,7 @@
 #include "platform/le.h"
 
 static uint8_t dgram[SLF_DATAGRAM_BYTES_MAX + 64];
-static uint8_t payload[SLF_PAYLOAD_BYTES_MAX];
+static uint8_t payload[65535];
 static struct slf_frame frames[SLF_FRAMES_MAX];
 
 static struct slf_frame make_frame(uint64_t i, uint16_t plen)
