@@ -1,11 +1,13 @@
 /* sluicectl: the operator's CLI. Read commands go to the daemon's admin
  * socket; they print text, or JSON with --json. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "control/admin.h"
+#include "control/logtool.h"
 
 #define SLUICECTL_DEFAULT_SOCKET "/run/sluice/sluiced.sock"
 
@@ -14,15 +16,48 @@ static void sluicectl_usage(FILE *out)
 	fprintf(out,
 		"usage: sluicectl [--socket PATH] status|stats|lag [--json]\n"
 		"       sluicectl [--socket PATH] replication pause|resume\n"
+		"       sluicectl log verify --data-dir DIR [--json]\n"
+		"       sluicectl log dump --data-dir DIR [--log events|dlq] [--from OFFSET]\n"
+		"                          [--count N] [--json]\n"
 		"  --socket defaults to $SLUICE_ADMIN_SOCKET or %s\n",
 		SLUICECTL_DEFAULT_SOCKET);
+}
+
+static int sluicectl_log(const char *verb, const char *data_dir, const char *log,
+			 uint64_t from, uint64_t count, int json)
+{
+	int rc;
+
+	if (!data_dir) {
+		fprintf(stderr, "sluicectl: log %s needs --data-dir DIR\n", verb);
+		return 2;
+	}
+	if (strcmp(log, "events") != 0 && strcmp(log, "dlq") != 0) {
+		fprintf(stderr, "sluicectl: --log '%s': must be events or dlq\n", log);
+		return 2;
+	}
+	if (strcmp(verb, "verify") == 0)
+		rc = logtool_verify(data_dir, stdout, json);
+	else if (strcmp(verb, "dump") == 0)
+		rc = logtool_dump(data_dir, log, from, count, stdout, json);
+	else {
+		fprintf(stderr, "sluicectl: unknown command 'log %s'\n", verb);
+		return 2;
+	}
+	if (rc < 0) {
+		fprintf(stderr, "sluicectl: log %s --data-dir '%s': %s\n", verb, data_dir,
+			strerror(-rc));
+		return 1;
+	}
+	return rc;
 }
 
 int main(int argc, char **argv)
 {
 	const char *sock = getenv("SLUICE_ADMIN_SOCKET");
 	char req[256] = "";
-	const char *words[4];
+	const char *words[4], *data_dir = NULL, *log = "events";
+	unsigned long long from = 0, count = UINT64_MAX;
 	int nwords = 0, json = 0, rc;
 
 	if (!sock || !*sock)
@@ -30,6 +65,14 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--socket") == 0 && i + 1 < argc) {
 			sock = argv[++i];
+		} else if (strcmp(argv[i], "--data-dir") == 0 && i + 1 < argc) {
+			data_dir = argv[++i];
+		} else if (strcmp(argv[i], "--log") == 0 && i + 1 < argc) {
+			log = argv[++i];
+		} else if (strcmp(argv[i], "--from") == 0 && i + 1 < argc) {
+			from = strtoull(argv[++i], NULL, 10);
+		} else if (strcmp(argv[i], "--count") == 0 && i + 1 < argc) {
+			count = strtoull(argv[++i], NULL, 10);
 		} else if (strcmp(argv[i], "--json") == 0) {
 			json = 1;
 		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -43,6 +86,8 @@ int main(int argc, char **argv)
 			words[nwords++] = argv[i];
 		}
 	}
+	if (nwords == 2 && strcmp(words[0], "log") == 0)
+		return sluicectl_log(words[1], data_dir, log, from, count, json);
 	if (nwords == 1 && (strcmp(words[0], "status") == 0 || strcmp(words[0], "stats") == 0 ||
 			    strcmp(words[0], "lag") == 0)) {
 		snprintf(req, sizeof(req), "%s%s", words[0], json ? " json" : "");

@@ -38,6 +38,11 @@ void stats_collect(const struct daemon *d, struct stats_snapshot *s)
 
 		s->drops[STATS_DROP_DISK] += counter_get(&ls->records_lost_disk);
 		s->commits += counter_get(&ls->commits);
+		s->commit_full_wait_us += counter_get(&ls->full_wait_ns) / 1000;
+		if (counter_get(&ls->full_wait_ns_max) / 1000 > s->commit_full_wait_us_max)
+			s->commit_full_wait_us_max = counter_get(&ls->full_wait_ns_max) / 1000;
+		if (counter_get(&ls->commit_ns_max) / 1000 > s->commit_us_max)
+			s->commit_us_max = counter_get(&ls->commit_ns_max) / 1000;
 		s->durable_offset[k] = log_writer_durable_offset(d->logs[k]);
 		s->replicated_offset[k] = repl_checkpoint_offset(log_writer_dir(d->logs[k]));
 	}
@@ -58,6 +63,7 @@ void stats_collect(const struct daemon *d, struct stats_snapshot *s)
 				    s->replicated_offset[LOG_KIND_EVENTS];
 	s->queue_used = queue_count(d->queue);
 	s->queue_capacity = queue_capacity(d->queue);
+	s->queue_used_max = counter_get(&d->service.stats.queue_used_max);
 }
 
 #define FIELD(name) { #name, offsetof(struct stats_snapshot, name) }
@@ -71,7 +77,8 @@ static const struct {
 	FIELD(events_replicated), FIELD(dlq_records), FIELD(dlq_replicated),
 	FIELD(replication_lag_events), FIELD(replication_resent),
 	FIELD(replication_failed), FIELD(queue_used), FIELD(queue_capacity),
-	FIELD(commits), FIELD(raw_seq_evictions),
+	FIELD(queue_used_max), FIELD(commits), FIELD(commit_us_max),
+	FIELD(commit_full_wait_us), FIELD(commit_full_wait_us_max), FIELD(raw_seq_evictions),
 };
 
 static uint64_t stats_field(const struct stats_snapshot *s, size_t i)

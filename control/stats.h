@@ -34,6 +34,10 @@ struct stats_snapshot {
 	uint64_t replicated_offset[LOG_KINDS];
 	uint64_t queue_used;
 	uint64_t queue_capacity;
+	uint64_t queue_used_max;
+	uint64_t commit_us_max;
+	uint64_t commit_full_wait_us;
+	uint64_t commit_full_wait_us_max;
 	uint64_t commits;
 	uint64_t raw_seq_evictions;
 };

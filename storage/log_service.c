@@ -41,6 +41,10 @@ int log_service_run(void *arg)
 	bool busy;
 
 	for (;;) {
+		unsigned used = queue_count(svc->queue);
+
+		if (used > counter_get(&svc->stats.queue_used_max))
+			counter_set(&svc->stats.queue_used_max, used);
 		n = queue_dequeue_burst(svc->queue, bufs, LOG_SERVICE_BURST);
 		for (unsigned i = 0; i < n; i++) {
 			log_service_take(svc, bufs[i]);

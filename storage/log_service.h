@@ -36,7 +36,7 @@ _Static_assert(LOG_BATCHBUF_DATA_BYTES >= LOG_RECORD_BYTES_MAX,
 struct log_service_stats {
 	counter_t batches;
 	counter_t records_in[LOG_KINDS];     /* taken off the queue */
-	counter_t records_lost_disk[LOG_KINDS];
+	counter_t queue_used_max;            /* high-water mark of the queue */
 };
 
 struct log_service {

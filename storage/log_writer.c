@@ -20,20 +20,38 @@
 #include "storage/log_segment.h"
 
 #define LOG_WRITER_RING_ENTRIES 8
-#define LOG_OP_WRITE 0
-#define LOG_OP_FSYNC 1
+#define LOG_WRITER_EAGER_BYTES (256u << 10) /* write early only in chunks this big */
+#define LOG_WRITER_SETTLE_ROUNDS 1000000u   /* bound on waits for the disk */
+#define LOG_OP_WRITE 0u
+#define LOG_OP_SYNC 1u
 
-struct log_commit {
+enum log_buf_state { BUF_FREE, BUF_FILLING, BUF_QUEUED, BUF_WRITING };
+
+struct log_buf {
 	uint8_t *buf;
+	enum log_buf_state state;
 	uint32_t used;           /* bytes filled */
 	uint32_t records;
 	uint64_t first_offset;
 	uint64_t end_offset;     /* offset after the last record */
 	uint32_t written;        /* bytes the kernel has taken so far */
+	int fd;                  /* where it is being written */
+	uint64_t seg_base;
 	uint64_t file_offset;
-	int pending_cqes;        /* CQEs still to reap for this submission */
-	int error;               /* first error seen in this submission */
+};
+
+/* The one fdatasync round in flight: it covers every write that completed
+ * before it was issued, in the tail segment and, after a roll, the one
+ * before it. */
+struct log_sync {
 	bool in_flight;
+	int pending;             /* CQEs still to reap */
+	int error;
+	bool covers_prev;
+	uint64_t target;         /* durable offset once it completes */
+	uint64_t seg_base;       /* segment and position where that data ends */
+	uint64_t seg_bytes;
+	uint64_t started_ns;
 };
 
 struct log_writer {
@@ -43,17 +61,26 @@ struct log_writer {
 	bool ring_ready;
 	int fd;                  /* tail segment */
 	uint64_t segment_base;
-	uint64_t segment_bytes;  /* bytes the tail segment will have after in-flight commits */
+	uint64_t segment_bytes;  /* file position of the next write */
+	int prev_fd;             /* the segment before, until a sync covers it */
+	uint64_t prev_base;
 	uint64_t next_offset;    /* offset the next appended record gets */
+	uint64_t written_offset; /* records below are in the page cache */
+	uint64_t written_seg_base, written_seg_bytes;
 	_Atomic uint64_t durable_offset;
-	struct log_commit commits[2];
-	unsigned filling;        /* index of the buffer being filled */
+	uint64_t durable_seg_base, durable_seg_bytes;
+	struct log_buf bufs[LOG_WRITER_BUFFERS];
+	unsigned fill;           /* the buffer being filled, or next to fill */
+	unsigned write_next;     /* the oldest buffer not yet written */
+	bool write_in_flight;
+	bool sync_failed;        /* handled once no write is in flight */
+	struct log_sync sync;
 	uint32_t batch_start;    /* position of the open batch's header, or UINT32_MAX */
 	uint32_t batch_records;
 	uint64_t batch_base;
 	uint64_t batch_first_arrival_ns;
-	unsigned inject_nth;
-	int inject_err;
+	unsigned inject_write_nth, inject_sync_nth;
+	int inject_write_err, inject_sync_err;
 	struct log_writer_stats stats;
 };
 
@@ -82,12 +109,20 @@ static int log_writer_create_segment(struct log_writer *lw, uint64_t base)
 		close(fd);
 		return rc;
 	}
-	if (lw->fd >= 0)
-		close(lw->fd);
 	lw->fd = fd;
 	lw->segment_base = base;
 	lw->segment_bytes = LOG_SEGMENT_HEADER_BYTES;
 	return 0;
+}
+
+/* Marks everything up to the current end as written and durable (at open). */
+static void log_writer_settled(struct log_writer *lw, uint64_t offset)
+{
+	lw->next_offset = offset;
+	lw->written_offset = offset;
+	atomic_store(&lw->durable_offset, offset);
+	lw->written_seg_base = lw->durable_seg_base = lw->segment_base;
+	lw->written_seg_bytes = lw->durable_seg_bytes = lw->segment_bytes;
 }
 
 /* Validates the tail segment and cuts a torn tail, or starts a new log. */
@@ -100,8 +135,12 @@ static int log_writer_recover(struct log_writer *lw)
 	int fd, rc;
 
 	rc = log_segment_find(lw->dir, UINT64_MAX, &base);
-	if (rc == -ENOENT)
-		return log_writer_create_segment(lw, 0);
+	if (rc == -ENOENT) {
+		rc = log_writer_create_segment(lw, 0);
+		if (rc == 0)
+			log_writer_settled(lw, 0);
+		return rc;
+	}
 	if (rc < 0)
 		return rc;
 	buf = malloc(LOG_BATCH_BYTES_MAX);
@@ -113,12 +152,13 @@ static int log_writer_recover(struct log_writer *lw)
 	free(buf);
 	if (rc < 0)
 		return rc;
-	lw->next_offset = scan.next_offset;
-	atomic_store(&lw->durable_offset, scan.next_offset);
 	if (scan.valid_bytes < LOG_SEGMENT_HEADER_BYTES) {
 		/* Torn while being created: it holds no record, start it again. */
 		counter_add(&lw->stats.torn_bytes_cut, scan.file_bytes);
-		return log_writer_create_segment(lw, base);
+		rc = log_writer_create_segment(lw, base);
+		if (rc == 0)
+			log_writer_settled(lw, scan.next_offset);
+		return rc;
 	}
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -134,6 +174,7 @@ static int log_writer_recover(struct log_writer *lw)
 	lw->fd = fd;
 	lw->segment_base = base;
 	lw->segment_bytes = scan.valid_bytes;
+	log_writer_settled(lw, scan.next_offset);
 	return 0;
 }
 
@@ -157,11 +198,12 @@ int log_writer_open(struct log_writer **out, const char *dir,
 		return -ENOMEM;
 	lw->cfg = *cfg;
 	lw->fd = -1;
+	lw->prev_fd = -1;
 	lw->batch_start = UINT32_MAX;
 	strcpy(lw->dir, dir);
-	for (int i = 0; i < 2; i++) {
-		lw->commits[i].buf = aligned_alloc(4096, cfg->commit_bytes_max);
-		if (!lw->commits[i].buf) {
+	for (int i = 0; i < LOG_WRITER_BUFFERS; i++) {
+		lw->bufs[i].buf = aligned_alloc(4096, cfg->commit_bytes_max);
+		if (!lw->bufs[i].buf) {
 			rc = -ENOMEM;
 			goto err;
 		}
@@ -180,241 +222,415 @@ err:
 	return rc;
 }
 
-static struct log_commit *log_writer_filling(struct log_writer *lw)
+static unsigned log_buf_index(const struct log_writer *lw, const struct log_buf *b)
 {
-	return &lw->commits[lw->filling];
-}
-
-static struct log_commit *log_writer_in_flight(struct log_writer *lw)
-{
-	struct log_commit *other = &lw->commits[lw->filling ^ 1];
-
-	return other->in_flight ? other : NULL;
+	return (unsigned)(b - lw->bufs);
 }
 
 static void log_writer_close_batch(struct log_writer *lw)
 {
-	struct log_commit *c = log_writer_filling(lw);
+	struct log_buf *b = &lw->bufs[lw->fill];
 	struct log_batch_header h;
 
 	if (lw->batch_start == UINT32_MAX)
 		return;
-	h.batch_bytes = c->used - lw->batch_start;
+	h.batch_bytes = b->used - lw->batch_start;
 	h.base_offset = lw->batch_base;
 	h.record_count = lw->batch_records;
 	h.flags = 0;
 	h.first_arrival_ns = lw->batch_first_arrival_ns;
 	h.body_bytes = h.batch_bytes - LOG_BATCH_HEADER_BYTES;
 	assert(h.batch_bytes <= LOG_BATCH_BYTES_MAX && h.record_count > 0);
-	log_batch_header_encode(c->buf + lw->batch_start, &h);
+	log_batch_header_encode(b->buf + lw->batch_start, &h);
 	lw->batch_start = UINT32_MAX;
 }
 
-/* Queues the write (from c->written on) linked to an fdatasync. */
-static int log_writer_submit_sqes(struct log_writer *lw, struct log_commit *c)
+/* The filling buffer is complete: queue it for writing, fill the next. */
+static void log_writer_seal(struct log_writer *lw)
 {
-	unsigned idx = (unsigned)(c - lw->commits);
-	struct io_uring_sqe *w = io_uring_get_sqe(&lw->ring);
-	struct io_uring_sqe *s = io_uring_get_sqe(&lw->ring);
-	int rc;
+	struct log_buf *b = &lw->bufs[lw->fill];
 
-	assert(w && s);  /* at most one submission in flight: the SQ has room */
-	io_uring_prep_write(w, lw->fd, c->buf + c->written, c->used - c->written,
-			    c->file_offset + c->written);
-	w->flags |= IOSQE_IO_LINK;
-	io_uring_sqe_set_data64(w, (uint64_t)idx << 1 | LOG_OP_WRITE);
-	io_uring_prep_fsync(s, lw->fd, IORING_FSYNC_DATASYNC);
-	io_uring_sqe_set_data64(s, (uint64_t)idx << 1 | LOG_OP_FSYNC);
-	if (lw->inject_nth && --lw->inject_nth == 0) {
-		/* Test seam: make this write fail as the disk would. */
-		io_uring_prep_nop(w);
-		w->flags |= IOSQE_IO_LINK;
-		io_uring_sqe_set_data64(w, (uint64_t)idx << 1 | LOG_OP_WRITE);
-		c->error = lw->inject_err;
-	}
-	c->pending_cqes = 2;
-	rc = io_uring_submit(&lw->ring);
+	assert(b->state == BUF_FILLING && b->used > 0);
+	log_writer_close_batch(lw);
+	b->state = BUF_QUEUED;
+	lw->fill = (lw->fill + 1) % LOG_WRITER_BUFFERS;
+}
+
+static int log_writer_submit(struct log_writer *lw)
+{
+	int rc = io_uring_submit(&lw->ring);
+
 	return rc < 0 ? rc : 0;
 }
 
-/* Starts committing the filling buffer; nothing may be in flight. */
-static int log_writer_start_commit(struct log_writer *lw)
+/* Queues the write of b from b->written on. */
+static int log_writer_queue_write(struct log_writer *lw, struct log_buf *b)
 {
-	struct log_commit *c = log_writer_filling(lw);
-	int rc;
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&lw->ring);
 
-	assert(!log_writer_in_flight(lw));
-	log_writer_close_batch(lw);
-	if (c->used == 0)
-		return 0;
-	if (lw->segment_bytes >= lw->cfg.segment_bytes_max &&
-	    lw->segment_bytes > LOG_SEGMENT_HEADER_BYTES) {
-		rc = log_writer_create_segment(lw, c->first_offset);
-		if (rc < 0)
-			return rc;
-		counter_add(&lw->stats.segments_rolled, 1);
+	assert(sqe);  /* one write and two syncs at most: the SQ has room */
+	io_uring_prep_write(sqe, b->fd, b->buf + b->written, b->used - b->written,
+			    b->file_offset + b->written);
+	if (lw->inject_write_nth && --lw->inject_write_nth == 0)
+		io_uring_prep_nop(sqe);  /* test seam: completes as a failure below */
+	io_uring_sqe_set_data64(sqe, (uint64_t)log_buf_index(lw, b) << 2 | LOG_OP_WRITE);
+	return log_writer_submit(lw);
+}
+
+static int log_writer_reap(struct log_writer *lw, bool wait);
+static int log_writer_start_sync(struct log_writer *lw);
+
+static bool log_writer_in_flight(const struct log_writer *lw)
+{
+	return lw->write_in_flight || lw->sync.in_flight;
+}
+
+/* A segment is full: the next write, of records from base on, goes to a new
+ * one. The old one stays open until a sync covers it; at most one waits. */
+static int log_writer_roll(struct log_writer *lw, uint64_t base)
+{
+	int old_fd, rc = 0;
+	uint64_t old_base;
+
+	assert(!lw->write_in_flight);
+	for (unsigned i = 0; lw->prev_fd >= 0 && rc == 0; i++) {
+		if (i == LOG_WRITER_SETTLE_ROUNDS)
+			return -ETIMEDOUT;
+		rc = log_writer_start_sync(lw);
+		if (rc == 0)
+			rc = log_writer_reap(lw, true);
 	}
-	c->file_offset = lw->segment_bytes;
-	c->written = 0;
-	c->error = 0;
-	c->in_flight = true;
-	lw->segment_bytes += c->used;
-	lw->filling ^= 1;
-	return log_writer_submit_sqes(lw, c);
-}
-
-static void log_commit_reset(struct log_commit *c)
-{
-	c->used = 0;
-	c->records = 0;
-	c->in_flight = false;
-	c->pending_cqes = 0;
-	c->error = 0;
-}
-
-/* A disk error: nothing after the durable offset survives. Cut the file back
- * to its durable end, count every record that is lost, and carry on. */
-static int log_writer_fail(struct log_writer *lw, struct log_commit *c, int err)
-{
-	struct log_commit *f = log_writer_filling(lw);
-	uint64_t lost = c->records + f->records;
-
-	counter_add(&lw->stats.disk_errors, 1);
-	counter_add(&lw->stats.records_lost_disk, lost);
-	lw->segment_bytes = c->file_offset;
-	if (ftruncate(lw->fd, (off_t)c->file_offset) < 0)
-		err = -errno;
-	lw->next_offset = atomic_load(&lw->durable_offset);
-	lw->batch_start = UINT32_MAX;
-	log_commit_reset(c);
-	log_commit_reset(f);
-	return err;
-}
-
-static int log_writer_complete(struct log_writer *lw, struct log_commit *c)
-{
-	if (c->error == 0 && c->written < c->used)
-		return log_writer_submit_sqes(lw, c);  /* short write: go on */
-	if (c->error < 0)
-		return log_writer_fail(lw, c, c->error);
-	assert(c->end_offset > atomic_load(&lw->durable_offset));
-	atomic_store_explicit(&lw->durable_offset, c->end_offset, memory_order_release);
-	counter_add(&lw->stats.records_durable, c->records);
-	counter_add(&lw->stats.bytes_durable, c->used);
-	counter_add(&lw->stats.commits, 1);
-	log_commit_reset(c);
+	if (rc < 0)
+		return rc;
+	old_fd = lw->fd;
+	old_base = lw->segment_base;
+	rc = log_writer_create_segment(lw, base);
+	if (rc < 0)
+		return rc;
+	if (lw->written_offset > atomic_load(&lw->durable_offset)) {
+		lw->prev_fd = old_fd;
+		lw->prev_base = old_base;
+	} else {
+		close(old_fd);
+	}
+	counter_add(&lw->stats.segments_rolled, 1);
 	return 0;
 }
 
+/* Starts writing the oldest unwritten buffer: a full one, or the one being
+ * filled when the disk is idle (latency) or it has grown big enough. */
+static int log_writer_start_write(struct log_writer *lw)
+{
+	struct log_buf *b = &lw->bufs[lw->write_next];
+	int rc;
+
+	if (lw->write_in_flight || lw->sync_failed)
+		return 0;
+	if (b->state == BUF_FILLING && b->used > 0 &&
+	    (!lw->sync.in_flight || b->used >= LOG_WRITER_EAGER_BYTES))
+		log_writer_seal(lw);
+	if (b->state != BUF_QUEUED)
+		return 0;
+	if (lw->segment_bytes >= lw->cfg.segment_bytes_max &&
+	    lw->segment_bytes > LOG_SEGMENT_HEADER_BYTES) {
+		rc = log_writer_roll(lw, b->first_offset);
+		if (rc < 0 || b->state != BUF_QUEUED)
+			return rc;  /* a failed sync while rolling reset the buffers */
+	}
+	b->fd = lw->fd;
+	b->seg_base = lw->segment_base;
+	b->file_offset = lw->segment_bytes;
+	b->written = 0;
+	b->state = BUF_WRITING;
+	lw->segment_bytes += b->used;
+	lw->write_in_flight = true;
+	counter_add(&lw->stats.writes, 1);
+	return log_writer_queue_write(lw, b);
+}
+
+/* Issues one fdatasync round for every write completed so far. */
+static int log_writer_start_sync(struct log_writer *lw)
+{
+	struct log_sync *y = &lw->sync;
+	int fds[2] = { lw->fd, lw->prev_fd };
+
+	if (y->in_flight || lw->sync_failed ||
+	    lw->written_offset == atomic_load(&lw->durable_offset))
+		return 0;
+	y->pending = lw->prev_fd >= 0 ? 2 : 1;
+	y->covers_prev = lw->prev_fd >= 0;
+	y->error = 0;
+	y->target = lw->written_offset;
+	y->seg_base = lw->written_seg_base;
+	y->seg_bytes = lw->written_seg_bytes;
+	y->started_ns = clock_mono_ns();
+	y->in_flight = true;
+	for (int i = 0; i < y->pending; i++) {
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&lw->ring);
+
+		assert(sqe);
+		io_uring_prep_fsync(sqe, fds[i], IORING_FSYNC_DATASYNC);
+		io_uring_sqe_set_data64(sqe, LOG_OP_SYNC);
+	}
+	if (lw->inject_sync_nth && --lw->inject_sync_nth == 0)
+		y->error = lw->inject_sync_err;  /* test seam */
+	return log_writer_submit(lw);
+}
+
+static void log_buf_reset(struct log_buf *b)
+{
+	b->state = BUF_FREE;
+	b->used = 0;
+	b->records = 0;
+	b->written = 0;
+}
+
+/* Drops every record from `from` on: they can no longer become durable.
+ * Buffers from index first on are emptied. */
+static void log_writer_drop_from(struct log_writer *lw, uint64_t from, unsigned first)
+{
+	counter_add(&lw->stats.records_lost_disk, lw->next_offset - from);
+	counter_add(&lw->stats.disk_errors, 1);
+	for (unsigned i = 0; i < LOG_WRITER_BUFFERS; i++)
+		if (lw->bufs[i].state != BUF_FREE)
+			log_buf_reset(&lw->bufs[i]);
+	lw->fill = lw->write_next = first;
+	lw->batch_start = UINT32_MAX;
+	lw->next_offset = from;
+}
+
+/* A write failed: the buffers from it on are lost, what was written before
+ * it still goes to disk with the next sync. */
+static int log_writer_fail_write(struct log_writer *lw, struct log_buf *b, int err)
+{
+	lw->write_in_flight = false;
+	log_writer_drop_from(lw, b->first_offset, log_buf_index(lw, b));
+	lw->segment_bytes = b->file_offset;
+	if (ftruncate(b->fd, (off_t)b->file_offset) < 0)
+		return -errno;
+	return err;
+}
+
+/* A sync failed: nothing after the durable offset can be trusted. Cut the
+ * log back to it. While a previous segment still waits for its sync, the
+ * tail segment holds nothing durable and goes; in the segment that remains,
+ * what follows the durable end goes. */
+static int log_writer_fail_sync(struct log_writer *lw)
+{
+	char path[LOG_PATH_MAX];
+	uint64_t keep;
+	int err = lw->sync.error;
+
+	assert(!lw->write_in_flight);
+	lw->sync_failed = false;
+	log_writer_drop_from(lw, atomic_load(&lw->durable_offset), lw->write_next);
+	if (lw->prev_fd >= 0) {
+		close(lw->fd);
+		if (log_segment_path(path, sizeof(path), lw->dir, lw->segment_base) == 0)
+			unlink(path);
+		lw->fd = lw->prev_fd;
+		lw->segment_base = lw->prev_base;
+		lw->prev_fd = -1;
+	}
+	keep = lw->durable_seg_base == lw->segment_base ? lw->durable_seg_bytes
+							: LOG_SEGMENT_HEADER_BYTES;
+	lw->segment_bytes = keep;
+	lw->written_offset = lw->next_offset;
+	lw->written_seg_base = lw->segment_base;
+	lw->written_seg_bytes = keep;
+	if (ftruncate(lw->fd, (off_t)keep) < 0)
+		return -errno;
+	return err;
+}
+
+static int log_writer_write_done(struct log_writer *lw, struct log_buf *b, int res)
+{
+	if (res <= 0)
+		return log_writer_fail_write(lw, b, res < 0 ? res : -EIO);
+	b->written += (uint32_t)res;
+	if (b->written < b->used)
+		return log_writer_queue_write(lw, b);  /* short write: go on */
+	lw->write_in_flight = false;
+	lw->written_offset = b->end_offset;
+	lw->written_seg_base = b->seg_base;
+	lw->written_seg_bytes = b->file_offset + b->used;
+	log_buf_reset(b);
+	lw->write_next = (lw->write_next + 1) % LOG_WRITER_BUFFERS;
+	return 0;
+}
+
+static void log_writer_sync_done(struct log_writer *lw)
+{
+	struct log_sync *y = &lw->sync;
+	uint64_t took = clock_mono_ns() - y->started_ns;
+	uint64_t before = atomic_load(&lw->durable_offset);
+
+	y->in_flight = false;
+	if (y->error < 0) {
+		lw->sync_failed = true;
+		return;
+	}
+	assert(y->target > before);
+	atomic_store_explicit(&lw->durable_offset, y->target, memory_order_release);
+	lw->durable_seg_base = y->seg_base;
+	lw->durable_seg_bytes = y->seg_bytes;
+	counter_add(&lw->stats.records_durable, y->target - before);
+	counter_add(&lw->stats.commits, 1);
+	if (took > counter_get(&lw->stats.commit_ns_max))
+		counter_set(&lw->stats.commit_ns_max, took);
+	if (y->covers_prev && lw->prev_fd >= 0) {
+		close(lw->prev_fd);
+		lw->prev_fd = -1;
+	}
+}
+
+/* Handles completions; with wait, blocks for the first one if anything is
+ * in flight. */
 static int log_writer_reap(struct log_writer *lw, bool wait)
 {
 	struct io_uring_cqe *cqe;
-	struct log_commit *c;
-	uint64_t data;
-	int rc;
+	int rc = 0, res;
 
 	while (log_writer_in_flight(lw)) {
 		rc = wait ? io_uring_wait_cqe(&lw->ring, &cqe)
 			  : io_uring_peek_cqe(&lw->ring, &cqe);
-		if (rc == -EAGAIN)
-			return 0;
+		if (rc == -EAGAIN) {
+			rc = 0;
+			break;
+		}
 		if (rc == -EINTR)
 			continue;
 		if (rc < 0)
 			return rc;
-		data = io_uring_cqe_get_data64(cqe);
-		c = &lw->commits[data >> 1];
-		if ((data & 1) == LOG_OP_WRITE) {
-			if (cqe->res < 0 && c->error == 0)
-				c->error = cqe->res;
-			else if (cqe->res > 0)
-				c->written += (uint32_t)cqe->res;
-			else if (cqe->res == 0 && c->error == 0)
-				c->error = -EIO;  /* no progress: do not loop */
-		} else if (cqe->res < 0 && cqe->res != -ECANCELED && c->error == 0) {
-			c->error = cqe->res;  /* fdatasync failed: nothing is known durable */
-		}
+		wait = false;
+		uint64_t data = io_uring_cqe_get_data64(cqe);
+
+		res = cqe->res;
 		io_uring_cqe_seen(&lw->ring, cqe);
-		if (--c->pending_cqes == 0) {
-			rc = log_writer_complete(lw, c);
-			if (rc < 0)
-				return rc;
+		if ((data & 3) == LOG_OP_WRITE) {
+			struct log_buf *b = &lw->bufs[data >> 2];
+
+			if (res == 0 && lw->inject_write_err && b->used > b->written) {
+				res = lw->inject_write_err;  /* the seam's nop */
+				lw->inject_write_err = 0;
+			}
+			rc = log_writer_write_done(lw, b, res);
+		} else {
+			if (res < 0 && lw->sync.error == 0)
+				lw->sync.error = res;
+			if (--lw->sync.pending == 0)
+				log_writer_sync_done(lw);
 		}
+		if (rc < 0)
+			break;
 	}
-	return 0;
+	if (lw->sync_failed && !lw->write_in_flight) {
+		int err = log_writer_fail_sync(lw);
+
+		if (rc == 0)
+			rc = err;
+	}
+	return rc;
 }
 
 int log_writer_poll(struct log_writer *lw, bool wait)
 {
 	int rc = log_writer_reap(lw, wait);
 
-	if (rc < 0)
-		return rc;
-	if (!log_writer_in_flight(lw) && log_writer_filling(lw)->used > 0)
-		return log_writer_start_commit(lw);
-	return 0;
+	if (rc == 0)
+		rc = log_writer_start_write(lw);
+	if (rc == 0)
+		rc = log_writer_start_sync(lw);
+	return rc;
 }
 
 bool log_writer_busy(const struct log_writer *lw)
 {
-	return lw->commits[0].in_flight || lw->commits[1].in_flight ||
-	       lw->commits[lw->filling].used > 0;
+	return lw->next_offset > atomic_load(&((struct log_writer *)lw)->durable_offset) ||
+	       log_writer_in_flight(lw);
+}
+
+/* Returns the buffer to append bytes to, sealing and waiting as needed. */
+static int log_writer_room(struct log_writer *lw, uint32_t bytes, struct log_buf **out)
+{
+	struct log_buf *b = &lw->bufs[lw->fill];
+	uint64_t t0 = 0, waited;
+	int rc = 0;
+
+	if (b->state == BUF_FILLING &&
+	    b->used + LOG_BATCH_HEADER_BYTES + bytes > lw->cfg.commit_bytes_max)
+		log_writer_seal(lw);
+	for (unsigned i = 0; lw->bufs[lw->fill].state != BUF_FREE &&
+			     lw->bufs[lw->fill].state != BUF_FILLING; i++) {
+		/* Every buffer is queued or being written: wait for the disk. */
+		if (i == LOG_WRITER_SETTLE_ROUNDS)
+			return -ETIMEDOUT;
+		if (!t0)
+			t0 = clock_mono_ns();
+		rc = log_writer_poll(lw, true);
+		if (rc < 0)
+			return rc;
+	}
+	if (t0) {
+		waited = clock_mono_ns() - t0;
+		counter_add(&lw->stats.full_wait_ns, waited);
+		if (waited > counter_get(&lw->stats.full_wait_ns_max))
+			counter_set(&lw->stats.full_wait_ns_max, waited);
+	}
+	b = &lw->bufs[lw->fill];
+	if (b->state == BUF_FREE) {
+		b->state = BUF_FILLING;
+		b->first_offset = lw->next_offset;
+	}
+	*out = b;
+	return 0;
 }
 
 int log_writer_append(struct log_writer *lw, const uint8_t *records,
 		      uint32_t bytes, uint32_t count, uint64_t first_arrival_ns)
 {
-	struct log_commit *c = log_writer_filling(lw);
+	struct log_buf *b = &lw->bufs[lw->fill];
 	int rc;
 
 	if (count == 0 || bytes > LOG_BATCH_BYTES_MAX - LOG_BATCH_HEADER_BYTES)
 		return -EINVAL;
 	if (lw->batch_start != UINT32_MAX &&
-	    c->used - lw->batch_start - LOG_BATCH_HEADER_BYTES + bytes >
+	    b->used - lw->batch_start - LOG_BATCH_HEADER_BYTES + bytes >
 		    lw->cfg.batch_body_bytes)
 		log_writer_close_batch(lw);
-	if (c->used + LOG_BATCH_HEADER_BYTES + bytes > lw->cfg.commit_bytes_max) {
-		/* Full: wait for the other buffer, then send this one. */
-		rc = log_writer_reap(lw, true);
-		if (rc == 0)
-			rc = log_writer_start_commit(lw);
-		if (rc < 0) {
-			counter_add(&lw->stats.records_lost_disk, count);
-			return rc;
-		}
-		c = log_writer_filling(lw);
+	rc = log_writer_room(lw, bytes, &b);
+	if (rc < 0) {
+		counter_add(&lw->stats.records_lost_disk, count);
+		return rc;
 	}
 	if (lw->batch_start == UINT32_MAX) {
-		if (c->used == 0)
-			c->first_offset = lw->next_offset;
-		lw->batch_start = c->used;
+		lw->batch_start = b->used;
 		lw->batch_records = 0;
 		lw->batch_base = lw->next_offset;
 		lw->batch_first_arrival_ns = first_arrival_ns;
-		c->used += LOG_BATCH_HEADER_BYTES;
+		b->used += LOG_BATCH_HEADER_BYTES;
 	}
-	memcpy(c->buf + c->used, records, bytes);
-	c->used += bytes;
-	c->records += count;
+	memcpy(b->buf + b->used, records, bytes);
+	b->used += bytes;
+	b->records += count;
 	lw->batch_records += count;
 	lw->next_offset += count;
-	c->end_offset = lw->next_offset;
+	b->end_offset = lw->next_offset;
 	return 0;
 }
 
 int log_writer_flush(struct log_writer *lw)
 {
-	int rc = 0;
+	int rc = 0, first_err = 0;
 
-	/* At most two rounds: the in-flight commit, then the filled buffer. */
-	for (int i = 0; i < 3 && rc == 0 && log_writer_busy(lw); i++) {
-		rc = log_writer_reap(lw, true);
-		if (rc == 0)
-			rc = log_writer_poll(lw, false);
+	for (unsigned i = 0; log_writer_busy(lw); i++) {
+		if (i == LOG_WRITER_SETTLE_ROUNDS)
+			return -ETIMEDOUT;
+		rc = log_writer_poll(lw, true);
+		if (rc < 0 && first_err == 0)
+			first_err = rc;  /* dropped and counted; settle the rest */
 	}
-	if (rc == 0)
-		rc = log_writer_reap(lw, true);
-	return rc;
+	return first_err;
 }
 
 uint64_t log_writer_durable_offset(const struct log_writer *lw)
@@ -435,8 +651,14 @@ const char *log_writer_dir(const struct log_writer *lw)
 
 void log_writer_inject_write_error(struct log_writer *lw, unsigned nth, int err)
 {
-	lw->inject_nth = nth;
-	lw->inject_err = err;
+	lw->inject_write_nth = nth;
+	lw->inject_write_err = err;
+}
+
+void log_writer_inject_sync_error(struct log_writer *lw, unsigned nth, int err)
+{
+	lw->inject_sync_nth = nth;
+	lw->inject_sync_err = err;
 }
 
 void log_writer_close(struct log_writer *lw)
@@ -447,7 +669,9 @@ void log_writer_close(struct log_writer *lw)
 		io_uring_queue_exit(&lw->ring);
 	if (lw->fd >= 0)
 		close(lw->fd);
-	free(lw->commits[0].buf);
-	free(lw->commits[1].buf);
+	if (lw->prev_fd >= 0)
+		close(lw->prev_fd);
+	for (int i = 0; i < LOG_WRITER_BUFFERS; i++)
+		free(lw->bufs[i].buf);
 	free(lw);
 }

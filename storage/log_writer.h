@@ -1,5 +1,6 @@
 /* The writer of one log: appends encoded records into record batches, writes
- * them through io_uring and makes them durable by group commit. Single
+ * them through io_uring as buffers fill, and makes them durable by group
+ * commit: one fdatasync at a time covers every write completed before it. Single
  * thread: the log service lcore. Only log_writer_durable_offset() and the
  * stats may be read from other threads. */
 #ifndef SLUICE_STORAGE_LOG_WRITER_H
@@ -12,7 +13,7 @@
 
 struct log_writer_config {
 	uint64_t segment_bytes_max;  /* roll once a segment has reached this */
-	uint32_t commit_bytes_max;   /* each of the two commit buffers */
+	uint32_t commit_bytes_max;   /* each of the LOG_WRITER_BUFFERS write buffers */
 	uint32_t batch_body_bytes;   /* close a batch once its body reaches this */
 };
 
@@ -20,14 +21,22 @@ struct log_writer_config {
 	{ .segment_bytes_max = 64ull << 20, .commit_bytes_max = 4u << 20, \
 	  .batch_body_bytes = 256u << 10 }
 
+/* Buffers being filled, queued or written; a slow fdatasync does not hold
+ * them, only the page cache write does. */
+#define LOG_WRITER_BUFFERS 4
+
 struct log_writer_stats {
 	counter_t records_durable;  /* records whose write and fdatasync completed */
 	counter_t bytes_durable;
-	counter_t commits;
+	counter_t commits;           /* fdatasync rounds that moved the durable offset */
+	counter_t writes;
 	counter_t records_lost_disk; /* accepted but refused by the disk: counted */
 	counter_t disk_errors;
 	counter_t torn_bytes_cut;   /* at open: bytes of a torn tail removed */
 	counter_t segments_rolled;
+	counter_t full_wait_ns;      /* time appends waited for a free buffer */
+	counter_t full_wait_ns_max;
+	counter_t commit_ns_max;     /* longest fdatasync round */
 };
 
 struct log_writer;
@@ -37,18 +46,19 @@ struct log_writer;
 int log_writer_open(struct log_writer **out, const char *dir,
 		    const struct log_writer_config *cfg);
 
-/* Appends count records (bytes of log_record_encode output). May wait for an
- * in-flight commit when both buffers are busy. On a disk error the records
- * not yet durable are dropped and counted in records_lost_disk, and the
- * error is returned. */
+/* Appends count records (bytes of log_record_encode output). May wait for a
+ * write to finish when every buffer is busy. On a disk error the records that
+ * can no longer become durable are dropped and counted in records_lost_disk,
+ * and the error is returned. */
 int log_writer_append(struct log_writer *lw, const uint8_t *records,
 		      uint32_t bytes, uint32_t count, uint64_t first_arrival_ns);
 
-/* Reaps a finished commit and starts the next when data waits. With wait,
- * blocks until the in-flight commit (if any) completes. Returns 0 or -errno. */
+/* Reaps finished writes and fdatasyncs and starts the next ones when data
+ * waits. With wait, blocks for at least one completion if anything is in
+ * flight. Returns 0 or -errno. */
 int log_writer_poll(struct log_writer *lw, bool wait);
 
-/* True while a commit is in flight or data waits to be committed. */
+/* True while anything appended is not yet durable. */
 bool log_writer_busy(const struct log_writer *lw);
 
 /* Makes everything appended so far durable. Returns 0 or -errno. */
@@ -61,8 +71,9 @@ const char *log_writer_dir(const struct log_writer *lw);
 
 void log_writer_close(struct log_writer *lw);
 
-/* Test seam: when set, the n-th write submitted from now fails with err
- * (n = 1 is the next one). Not used outside tests. */
+/* Test seams: the n-th write (or fdatasync round) submitted from now fails
+ * with err (n = 1 is the next one). Not used outside tests. */
 void log_writer_inject_write_error(struct log_writer *lw, unsigned nth, int err);
+void log_writer_inject_sync_error(struct log_writer *lw, unsigned nth, int err);
 
 #endif

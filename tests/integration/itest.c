@@ -209,3 +209,60 @@ uint64_t it_kv_u64(const char *text, const char *key)
 	}
 	return UINT64_MAX;
 }
+
+static void it_mark(struct it_marks *m, uint64_t src, uint64_t seq)
+{
+	if (src >= m->sources || seq >= m->per_source) {
+		m->bad++;
+		return;
+	}
+	if (m->seen[seq * m->sources + src]++)
+		m->dups++;
+}
+
+int it_kcat_mark(const char *bootstrap, const char *topic, struct it_marks *m)
+{
+	char cmd[1024], line[1024];
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "kcat -b '%s' -C -t '%s' -o beginning -e -q -f '%%k|%%h\\n'",
+		 bootstrap, topic);
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	while (fgets(line, sizeof(line), p)) {
+		uint64_t key, src, seq;
+		char *id = strstr(line, "event-id=");
+
+		m->lines++;
+		if (!id || sscanf(line, "%" SCNu64 "|", &key) != 1 ||
+		    sscanf(id, "event-id=%" SCNu64 "-%" SCNu64, &src, &seq) != 2 || key != src ||
+		    !strstr(line, "event-time=") || !strstr(line, "arrival-time=") ||
+		    !strstr(line, "schema-id=") || !strstr(line, "appliance-id=")) {
+			if (m->bad++ < 3)
+				fprintf(stderr, "unexpected message: %s", line);
+			continue;
+		}
+		it_mark(m, src, seq);
+	}
+	return pclose(p) == 0 ? 0 : -1;
+}
+
+int it_log_mark(const char *data_dir, struct it_marks *m)
+{
+	char cmd[1024], line[4096];
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "'%s' log dump --data-dir '%s' --json",
+		 it_path("SLUICECTL"), data_dir);
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	while (fgets(line, sizeof(line), p)) {
+		uint64_t src = it_json_u64(line, "source_id"), seq = it_json_u64(line, "seq");
+
+		m->lines++;
+		it_mark(m, src, seq);
+	}
+	return pclose(p) == 0 ? 0 : -1;
+}

@@ -46,4 +46,18 @@ uint64_t it_kv_u64(const char *text, const char *key);
 
 uint64_t it_now_ms(void);
 
+struct it_marks {
+	uint64_t sources, per_source;  /* event number = seq * sources + source_id */
+	uint8_t *seen;                 /* sources * per_source counters */
+	uint64_t lines, dups, bad;
+};
+
+/* Reads a whole topic with kcat and counts each event-id it finds; checks
+ * key == source id and that every DESIGN.md header is present. */
+int it_kcat_mark(const char *bootstrap, const char *topic, struct it_marks *m);
+
+/* Runs `sluicectl log dump --json` on a data folder and counts each
+ * (source_id, seq) in the events log the same way. */
+int it_log_mark(const char *data_dir, struct it_marks *m);
+
 #endif

@@ -269,6 +269,98 @@ static void test_disk_error_counted(void **state)
 	log_writer_close(lw);
 }
 
+/* An fdatasync that fails: what it covered is not durable and is dropped,
+ * counted; the log is cut back to the durable end and goes on from there. */
+static void test_sync_error_counted(void **state)
+{
+	struct log_writer_config cfg = LOG_WRITER_CONFIG_DEFAULT;
+	struct log_writer *lw;
+
+	(void)state;
+	assert_int_equal(log_writer_open(&lw, dir, &cfg), 0);
+	append(lw, 0, 10);
+	assert_int_equal(log_writer_flush(lw), 0);
+	log_writer_inject_sync_error(lw, 1, -EIO);
+	append(lw, 10, 7);
+	assert_int_equal(log_writer_flush(lw), -EIO);
+	assert_true(log_writer_durable_offset(lw) == 10);
+	assert_true(counter_get(&log_writer_stats(lw)->records_lost_disk) == 7);
+	append(lw, 10, 4);
+	assert_int_equal(log_writer_flush(lw), 0);
+	assert_true(log_writer_durable_offset(lw) == 14);
+	log_writer_close(lw);
+	read_back(0, 14);
+	assert_int_equal(log_writer_open(&lw, dir, &cfg), 0);
+	assert_true(log_writer_durable_offset(lw) == 14);
+	assert_true(counter_get(&log_writer_stats(lw)->torn_bytes_cut) == 0);
+	log_writer_close(lw);
+}
+
+/* Appends with no flush in between, so buffers queue up and segments roll
+ * while nothing is durable yet; then the first sync fails. */
+static void test_sync_error_across_rolls(void **state)
+{
+	struct log_writer_config cfg = LOG_WRITER_CONFIG_DEFAULT;
+	struct log_writer *lw;
+	uint64_t n = 0, lost;
+
+	(void)state;
+	cfg.segment_bytes_max = 64 * 1024;
+	cfg.commit_bytes_max = 1u << 20;
+	assert_int_equal(log_writer_open(&lw, dir, &cfg), 0);
+	append(lw, 0, 100);
+	assert_int_equal(log_writer_flush(lw), 0);
+	n = 100;
+	log_writer_inject_sync_error(lw, 1, -EIO);
+	for (int i = 0; i < 120; i++) {  /* ~4 MB: several buffers and rolls */
+		append(lw, n, 200);
+		n += 200;
+	}
+	assert_int_equal(log_writer_flush(lw), -EIO);
+	assert_true(counter_get(&log_writer_stats(lw)->segments_rolled) >= 1);
+	lost = counter_get(&log_writer_stats(lw)->records_lost_disk);
+	assert_true(lost > 0);
+	assert_true(log_writer_durable_offset(lw) + lost == n);
+	n = log_writer_durable_offset(lw);
+	append(lw, n, 50);
+	assert_int_equal(log_writer_flush(lw), 0);
+	n += 50;
+	log_writer_close(lw);
+	read_back(0, n);
+	assert_int_equal(log_writer_open(&lw, dir, &cfg), 0);
+	assert_true(log_writer_durable_offset(lw) == n);
+	assert_true(counter_get(&log_writer_stats(lw)->torn_bytes_cut) == 0);
+	log_writer_close(lw);
+}
+
+/* Many buffers queued, the second write fails: the first stays. */
+static void test_write_error_midway(void **state)
+{
+	struct log_writer_config cfg = LOG_WRITER_CONFIG_DEFAULT;
+	struct log_writer *lw;
+	uint64_t n = 0;
+
+	(void)state;
+	cfg.commit_bytes_max = 1u << 20;
+	assert_int_equal(log_writer_open(&lw, dir, &cfg), 0);
+	log_writer_inject_write_error(lw, 2, -ENOSPC);
+	for (int i = 0; i < 60; i++) {
+		log_writer_append(lw, recbuf, encode_records(n, 200), 200, 0);
+		n += 200;
+	}
+	log_writer_flush(lw);
+	uint64_t durable = log_writer_durable_offset(lw);
+	uint64_t lost = counter_get(&log_writer_stats(lw)->records_lost_disk);
+
+	assert_true(durable > 0 && durable < n);
+	assert_true(durable + lost == n);
+	log_writer_close(lw);
+	read_back(0, durable);
+	assert_int_equal(log_writer_open(&lw, dir, &cfg), 0);
+	assert_true(log_writer_durable_offset(lw) == durable);
+	log_writer_close(lw);
+}
+
 static void test_bad_config(void **state)
 {
 	struct log_writer_config cfg = LOG_WRITER_CONFIG_DEFAULT;
@@ -288,6 +380,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_torn_tail_garbage, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt_last_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_disk_error_counted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sync_error_counted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sync_error_across_rolls, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_write_error_midway, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_config, setup, teardown),
 	};
 
