@@ -31,28 +31,15 @@ static char json[8192];
 static int setup(void **state)
 {
 	(void)state;
-	if (it_kafka_start(bootstrap, sizeof(bootstrap)) < 0)
-		return -1;
-	snprintf(topic, sizeof(topic), "it0001-%d-%" PRIu64, (int)getpid(), it_now_ms());
-	return 0;
+	return it_fixture_setup("it0001", bootstrap, sizeof(bootstrap), topic, sizeof(topic));
 }
 
 static int teardown(void **state)
 {
-	char cmd[256];
-
 	(void)state;
-	if (daemon_.pid > 0)
-		it_daemon_stop(&daemon_, SIGKILL, 5);
-	if (daemon_.dir[0]) {
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", daemon_.dir);
-		return system(cmd) == 0 ? 0 : -1;
-	}
-	return 0;
+	return it_fixture_teardown(&daemon_);
 }
 
-/* Waits until the daemon is idle: every frame accounted for and Kafka has
- * acknowledged everything durable. */
 static void wait_settled(uint64_t frames, int timeout_s)
 {
 	uint64_t deadline = it_now_ms() + (uint64_t)timeout_s * 1000;

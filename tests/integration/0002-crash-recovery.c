@@ -32,24 +32,15 @@ static char json[8192];
 static int setup(void **state)
 {
 	(void)state;
-	if (it_kafka_start(bootstrap, sizeof(bootstrap)) < 0)
-		return -1;
-	snprintf(topic, sizeof(topic), "it0002-%d-%" PRIu64, (int)getpid(), it_now_ms());
-	return 0;
+	return it_fixture_setup("it0002", bootstrap, sizeof(bootstrap), topic, sizeof(topic));
 }
 
 static int teardown(void **state)
 {
-	char cmd[256];
-
 	(void)state;
-	if (daemon_.pid > 0)
-		it_daemon_stop(&daemon_, SIGKILL, 5);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", daemon_.dir);
-	return daemon_.dir[0] && system(cmd) != 0 ? -1 : 0;
+	return it_fixture_teardown(&daemon_);
 }
 
-/* Appends half a batch to the newest events segment. */
 static void tear_tail(void)
 {
 	char cmd[512];

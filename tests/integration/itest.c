@@ -79,6 +79,27 @@ int it_kafka_start(char *bootstrap, size_t size)
 	return 0;
 }
 
+int it_fixture_setup(const char *prefix, char *bootstrap, size_t bsize, char *topic,
+		     size_t tsize)
+{
+	if (it_kafka_start(bootstrap, bsize) < 0)
+		return -1;
+	snprintf(topic, tsize, "%s-%d-%" PRIu64, prefix, (int)getpid(), it_now_ms());
+	return 0;
+}
+
+int it_fixture_teardown(struct it_daemon *d)
+{
+	char cmd[256];
+
+	if (d->pid > 0)
+		it_daemon_stop(d, SIGKILL, 5);
+	if (!d->dir[0])
+		return 0;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d->dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
 int it_free_udp_port(void)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET };

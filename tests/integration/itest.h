@@ -27,6 +27,13 @@ int it_run(const char *cmd, char *out, size_t size);
 /* Starts the local broker; fills bootstrap with its list. */
 int it_kafka_start(char *bootstrap, size_t size);
 
+/* A test's fixture: the broker started and a topic name of its own, "<prefix>-
+ * <pid>-<ms>"; the teardown kills a daemon left running and removes its
+ * folder. Both return 0 or -1, as cmocka's setup and teardown do. */
+int it_fixture_setup(const char *prefix, char *bootstrap, size_t bsize, char *topic,
+		     size_t tsize);
+int it_fixture_teardown(struct it_daemon *d);
+
 /* A free UDP port on 127.0.0.1. */
 int it_free_udp_port(void);
 

@@ -242,22 +242,22 @@ static void test_corrupt_last_batch(void **state)
 	torn_case(damage_flip, 200);
 }
 
-static void test_disk_error_counted(void **state)
+/* A disk error on the 7 records after 10 durable ones: they are dropped and
+ * counted, the next records take their offsets, and the log stays whole. */
+static void check_error_counted(void (*inject)(struct log_writer *, unsigned, int), int err)
 {
 	struct log_writer_config cfg = LOG_WRITER_CONFIG_DEFAULT;
 	struct log_writer *lw;
 
-	(void)state;
 	assert_int_equal(log_writer_open(&lw, dir, &cfg), 0);
 	append(lw, 0, 10);
 	assert_int_equal(log_writer_flush(lw), 0);
-	log_writer_inject_write_error(lw, 1, -ENOSPC);
+	inject(lw, 1, err);
 	append(lw, 10, 7);
-	assert_int_equal(log_writer_flush(lw), -ENOSPC);
+	assert_int_equal(log_writer_flush(lw), err);
 	assert_true(log_writer_durable_offset(lw) == 10);
 	assert_true(counter_get(&log_writer_stats(lw)->records_lost_disk) == 7);
 	assert_true(counter_get(&log_writer_stats(lw)->disk_errors) == 1);
-	/* The next records take the lost ones' offsets; the log stays whole. */
 	append(lw, 10, 4);
 	assert_int_equal(log_writer_flush(lw), 0);
 	assert_true(log_writer_durable_offset(lw) == 14);
@@ -269,31 +269,17 @@ static void test_disk_error_counted(void **state)
 	log_writer_close(lw);
 }
 
-/* An fdatasync that fails: what it covered is not durable and is dropped,
- * counted; the log is cut back to the durable end and goes on from there. */
+static void test_disk_error_counted(void **state)
+{
+	(void)state;
+	check_error_counted(log_writer_inject_write_error, -ENOSPC);
+}
+
+/* An fdatasync that fails: what it covered is not durable either. */
 static void test_sync_error_counted(void **state)
 {
-	struct log_writer_config cfg = LOG_WRITER_CONFIG_DEFAULT;
-	struct log_writer *lw;
-
 	(void)state;
-	assert_int_equal(log_writer_open(&lw, dir, &cfg), 0);
-	append(lw, 0, 10);
-	assert_int_equal(log_writer_flush(lw), 0);
-	log_writer_inject_sync_error(lw, 1, -EIO);
-	append(lw, 10, 7);
-	assert_int_equal(log_writer_flush(lw), -EIO);
-	assert_true(log_writer_durable_offset(lw) == 10);
-	assert_true(counter_get(&log_writer_stats(lw)->records_lost_disk) == 7);
-	append(lw, 10, 4);
-	assert_int_equal(log_writer_flush(lw), 0);
-	assert_true(log_writer_durable_offset(lw) == 14);
-	log_writer_close(lw);
-	read_back(0, 14);
-	assert_int_equal(log_writer_open(&lw, dir, &cfg), 0);
-	assert_true(log_writer_durable_offset(lw) == 14);
-	assert_true(counter_get(&log_writer_stats(lw)->torn_bytes_cut) == 0);
-	log_writer_close(lw);
+	check_error_counted(log_writer_inject_sync_error, -EIO);
 }
 
 /* Appends with no flush in between, so buffers queue up and segments roll
