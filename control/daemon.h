@@ -27,6 +27,7 @@ struct daemon {
 	struct log_writer *logs[LOG_KINDS];
 	struct log_service service;
 	struct repl *repl;          /* NULL with --kafka none */
+	struct metrics *metrics;    /* NULL with --metrics none */
 	uint64_t started_ns;
 	const char *state;          /* "running", "draining" */
 };

@@ -1,4 +1,5 @@
-/* The sluiced settings table and the command-line parser built on it. */
+/* The sluiced settings table, and the config file and command-line parsers
+ * built on it. */
 #include "control/opts.h"
 
 #include <errno.h>
@@ -8,13 +9,17 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <ini.h>
+
+#include "platform/addr.h"
+
 enum opt_type { OPT_STR, OPT_U64, OPT_CHOICE, OPT_LIST, OPT_FLAG };
 
 struct opt_def {
 	const char *name;
 	enum opt_type type;
 	size_t offset;
-	uint64_t min, max;        /* OPT_U64 bounds, OPT_STR max length */
+	uint64_t min, max;        /* OPT_U64 bounds, OPT_STR lengths */
 	const char *def;          /* default as text; NULL: none */
 	const char *choices;      /* OPT_CHOICE: "a|b" */
 	bool reloadable;
@@ -24,6 +29,8 @@ struct opt_def {
 #define OFF(f) offsetof(struct sluiced_config, f)
 
 static const struct opt_def opt_table[] = {
+	{ "config", OPT_STR, OFF(config), 1, OPTS_STR_MAX - 1, NULL, NULL, false,
+	  "INI file of these settings (name = value); flags override it" },
 	{ "source", OPT_CHOICE, OFF(source), 0, 0, "socket", "socket|dpdk", false,
 	  "packet source" },
 	{ "mode", OPT_CHOICE, OFF(mode), 0, 0, "slf1", "slf1|raw", false,
@@ -38,6 +45,8 @@ static const struct opt_def opt_table[] = {
 	  "default topic; dead letters go to TOPIC.dlq" },
 	{ "admin-socket", OPT_STR, OFF(admin_socket), 1, 107, "/run/sluice/sluiced.sock",
 	  NULL, false, "Unix socket for sluicectl" },
+	{ "metrics", OPT_STR, OFF(metrics), 1, 63, "none", NULL, false,
+	  "ADDR:PORT of the Prometheus endpoint (/metrics), or none" },
 	{ "appliance-id", OPT_STR, OFF(appliance_id), 1, 128, NULL, NULL, false,
 	  "value of the appliance-id header (default: host name)" },
 	{ "log-level", OPT_CHOICE, OFF(log_level), 0, 0, "info", "error|warning|info|debug",
@@ -57,13 +66,43 @@ static const struct opt_def opt_table[] = {
 	{ "eal-memory-mb", OPT_U64, OFF(eal_memory_mb), 128, 65536, "512", NULL, false,
 	  "EAL memory when sluiced builds the EAL arguments itself" },
 	{ "check", OPT_FLAG, OFF(check), 0, 0, NULL, NULL, false,
-	  "validate the configuration and exit" },
+	  "validate the configuration, print it and exit" },
 };
 
 #define OPT_COUNT (sizeof(opt_table) / sizeof(opt_table[0]))
+#define OPT_LISTEN 3
+#define OPT_CONFIG 0
 
+static const struct opt_def *opt_find(const char *name)
+{
+	for (size_t i = 0; i < OPT_COUNT; i++)
+		if (strcmp(opt_table[i].name, name) == 0)
+			return &opt_table[i];
+	return NULL;
+}
+
+static int opt_set_choice(const struct opt_def *d, char *field, const char *val,
+			  const char *where, FILE *err)
+{
+	size_t len = strlen(val);
+
+	for (const char *c = d->choices; *c;) {
+		size_t n = strcspn(c, "|");
+
+		if (n == len && strncmp(c, val, n) == 0 && n < 16) {
+			memcpy(field, val, len + 1);
+			return 0;
+		}
+		c += n + (c[n] == '|');
+	}
+	fprintf(err, "sluiced: %s '%s': must be one of %s\n", where, val, d->choices);
+	return -EINVAL;
+}
+
+/* Sets one value; where names its origin in messages ("--workers", or
+ * "file:3: workers"). */
 static int opt_set(struct sluiced_config *cfg, const struct opt_def *d,
-		   const char *val, FILE *err)
+		   const char *val, const char *where, FILE *err)
 {
 	char *field = (char *)cfg + d->offset, *end;
 	unsigned long long v;
@@ -77,48 +116,32 @@ static int opt_set(struct sluiced_config *cfg, const struct opt_def *d,
 		errno = 0;
 		v = strtoull(val, &end, 10);
 		if (errno || end == val || *end || val[0] == '-' || v < d->min || v > d->max) {
-			fprintf(err, "sluiced: --%s '%s': must be a whole number from %llu to %llu\n",
-				d->name, val, (unsigned long long)d->min,
+			fprintf(err, "sluiced: %s '%s': must be a whole number from %llu to %llu\n",
+				where, val, (unsigned long long)d->min,
 				(unsigned long long)d->max);
 			return -EINVAL;
 		}
 		*(uint64_t *)field = v;
 		return 0;
-	case OPT_CHOICE: {
-		const char *c = d->choices;
-
-		while (c && *c) {
-			size_t n = strcspn(c, "|");
-
-			if (n == len && strncmp(c, val, n) == 0 && n < 16) {
-				memcpy(field, val, len + 1);
-				return 0;
-			}
-			c += n + (c[n] == '|');
-		}
-		fprintf(err, "sluiced: --%s '%s': must be one of %s\n", d->name, val,
-			d->choices);
-		return -EINVAL;
-	}
+	case OPT_CHOICE:
+		return opt_set_choice(d, field, val, where, err);
 	case OPT_LIST:
 		if (cfg->listen_count >= SOURCE_LISTEN_MAX) {
-			fprintf(err, "sluiced: --%s '%s': at most %d addresses\n", d->name,
-				val, SOURCE_LISTEN_MAX);
+			fprintf(err, "sluiced: %s '%s': at most %d addresses\n", where, val,
+				SOURCE_LISTEN_MAX);
 			return -EINVAL;
 		}
 		if (source_parse_listen(val, &cfg->listen[cfg->listen_count]) < 0 ||
 		    len > d->max) {
-			fprintf(err, "sluiced: --%s '%s': expected udp://ADDR:PORT\n",
-				d->name, val);
+			fprintf(err, "sluiced: %s '%s': expected udp://ADDR:PORT\n", where, val);
 			return -EINVAL;
 		}
 		memcpy(cfg->listen_uri[cfg->listen_count++], val, len + 1);
 		return 0;
 	case OPT_STR:
 		if (len < d->min || len > d->max) {
-			fprintf(err, "sluiced: --%s '%s': length must be %llu to %llu\n",
-				d->name, val, (unsigned long long)d->min,
-				(unsigned long long)d->max);
+			fprintf(err, "sluiced: %s '%s': length must be %llu to %llu\n", where,
+				val, (unsigned long long)d->min, (unsigned long long)d->max);
 			return -EINVAL;
 		}
 		memcpy(field, val, len + 1);
@@ -133,12 +156,74 @@ static int opts_defaults(struct sluiced_config *cfg, FILE *err)
 	for (size_t i = 0; i < OPT_COUNT; i++) {
 		const struct opt_def *d = &opt_table[i];
 
-		if (d->def && d->type != OPT_LIST && opt_set(cfg, d, d->def, err) < 0)
+		if (d->def && d->type != OPT_LIST &&
+		    opt_set(cfg, d, d->def, d->name, err) < 0)
 			return -EINVAL;
 	}
 	if (gethostname(cfg->appliance_id, sizeof(cfg->appliance_id) - 1) < 0 ||
 	    !cfg->appliance_id[0])
 		strcpy(cfg->appliance_id, "sluice");
+	return 0;
+}
+
+struct opts_file {
+	struct sluiced_config *cfg;
+	const char *path;
+	char msg[512];       /* the first error, without its line */
+	FILE *msg_out;
+	bool listen_seen;
+};
+
+static int opts_file_handler(void *user, const char *section, const char *name,
+			     const char *value)
+{
+	struct opts_file *f = user;
+	const struct opt_def *d = opt_find(name);
+	char where[160];
+
+	if (f->msg[0])
+		return 0;  /* report the first error only */
+	if (section[0] && strcmp(section, "sluiced") != 0) {
+		snprintf(f->msg, sizeof(f->msg), "unknown section [%s]", section);
+		return 0;
+	}
+	if (!d || d->type == OPT_FLAG || d == &opt_table[OPT_CONFIG]) {
+		snprintf(f->msg, sizeof(f->msg), "unknown setting '%s'", name);
+		return 0;
+	}
+	if (d->type == OPT_LIST && !f->listen_seen) {
+		f->cfg->listen_count = 0;  /* the file's list replaces the default */
+		f->listen_seen = true;
+	}
+	snprintf(where, sizeof(where), "%s", name);
+	f->msg_out = fmemopen(f->msg, sizeof(f->msg), "w");
+	if (!f->msg_out)
+		return 0;
+	int rc = opt_set(f->cfg, d, value, where, f->msg_out);
+
+	fclose(f->msg_out);
+	if (rc == 0)
+		f->msg[0] = '\0';
+	return rc == 0;
+}
+
+static int opts_load_file(struct sluiced_config *cfg, const char *path, FILE *err)
+{
+	struct opts_file f = { .cfg = cfg, .path = path };
+	int line = ini_parse(path, opts_file_handler, &f);
+
+	if (line < 0) {
+		fprintf(err, "sluiced: --config '%s': cannot read it\n", path);
+		return -EINVAL;
+	}
+	if (line > 0) {
+		/* opt_set's messages start with "sluiced: "; keep one prefix. */
+		const char *m = strncmp(f.msg, "sluiced: ", 9) == 0 ? f.msg + 9 : f.msg;
+
+		fprintf(err, "sluiced: %s:%d: %s%s", path, line, m[0] ? m : "not a setting line",
+			m[0] && m[strlen(m) - 1] == '\n' ? "" : "\n");
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -162,23 +247,43 @@ static int opts_check(struct sluiced_config *cfg, FILE *err)
 			     "source so far; use --source socket\n");
 		return -EINVAL;
 	}
-	if (strchr(cfg->topic, ' ') || strchr(cfg->topic, '/')) {
-		fprintf(err, "sluiced: --topic '%s': not a valid Kafka topic name\n",
-			cfg->topic);
+	if (strspn(cfg->topic, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			       "0123456789._-") != strlen(cfg->topic)) {
+		fprintf(err, "sluiced: --topic '%s': not a valid Kafka topic name "
+			     "(letters, digits, '.', '_', '-')\n", cfg->topic);
+		return -EINVAL;
+	}
+	if (strcmp(cfg->metrics, "none") != 0 &&
+	    addr_parse(cfg->metrics, &cfg->metrics_addr) < 0) {
+		fprintf(err, "sluiced: --metrics '%s': expected ADDR:PORT or none\n",
+			cfg->metrics);
 		return -EINVAL;
 	}
 	if (cfg->listen_count == 0)
-		return opt_set(cfg, &opt_table[2], opt_table[2].def, err);
+		return opt_set(cfg, &opt_table[OPT_LISTEN], opt_table[OPT_LISTEN].def,
+			       "--listen", err);
 	return 0;
 }
 
-int opts_parse(struct sluiced_config *cfg, int argc, char **argv, FILE *err)
+/* Finds --config PATH (or --config=PATH) before the other flags apply. */
+static const char *opts_config_arg(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+			return argv[i + 1];
+		if (strncmp(argv[i], "--config=", 9) == 0)
+			return argv[i] + 9;
+	}
+	return NULL;
+}
+
+static int opts_parse_flags(struct sluiced_config *cfg, int argc, char **argv, FILE *err)
 {
 	struct option longopts[OPT_COUNT + 2];
+	char where[64];
+	bool listen_seen = false;
 	int c, idx;
 
-	if (opts_defaults(cfg, err) < 0)
-		return -EINVAL;
 	for (size_t i = 0; i < OPT_COUNT; i++) {
 		longopts[i].name = opt_table[i].name;
 		longopts[i].has_arg = opt_table[i].type == OPT_FLAG ? no_argument
@@ -200,14 +305,79 @@ int opts_parse(struct sluiced_config *cfg, int argc, char **argv, FILE *err)
 				argv[optind - 1]);
 			return -EINVAL;
 		}
-		if (opt_set(cfg, &opt_table[idx], optarg ? optarg : "", err) < 0)
+		if (idx == OPT_LISTEN && !listen_seen) {
+			cfg->listen_count = 0;  /* flags replace the file's list */
+			listen_seen = true;
+		}
+		snprintf(where, sizeof(where), "--%s", opt_table[idx].name);
+		if (opt_set(cfg, &opt_table[idx], optarg ? optarg : "", where, err) < 0)
 			return -EINVAL;
+		cfg->cli_set |= 1ull << idx;
 	}
 	if (optind < argc) {
 		fprintf(err, "sluiced: unexpected argument '%s'\n", argv[optind]);
 		return -EINVAL;
 	}
+	return 0;
+}
+
+int opts_parse(struct sluiced_config *cfg, int argc, char **argv, FILE *err)
+{
+	const char *config = opts_config_arg(argc, argv);
+	int rc;
+
+	if (opts_defaults(cfg, err) < 0)
+		return -EINVAL;
+	if (config && opts_load_file(cfg, config, err) < 0)
+		return -EINVAL;
+	rc = opts_parse_flags(cfg, argc, argv, err);
+	if (rc != 0)
+		return rc;
 	return opts_check(cfg, err);
+}
+
+/* Appends name to a comma-separated list in buf. */
+static void opts_note(char *buf, size_t size, const char *name)
+{
+	size_t used = strlen(buf);
+
+	snprintf(buf + used, size - used, "%s%s", used ? ", " : "", name);
+}
+
+int opts_reload(struct sluiced_config *cfg, FILE *err, char *changed, size_t changed_size,
+		char *restart, size_t restart_size)
+{
+	static struct sluiced_config fresh;
+
+	changed[0] = restart[0] = '\0';
+	if (!cfg->config[0])
+		return 0;
+	if (opts_defaults(&fresh, err) < 0 || opts_load_file(&fresh, cfg->config, err) < 0 ||
+	    opts_check(&fresh, err) < 0)
+		return -EINVAL;
+	for (size_t i = 0; i < OPT_COUNT; i++) {
+		const struct opt_def *d = &opt_table[i];
+		size_t size = d->type == OPT_U64 ? sizeof(uint64_t)
+			    : d->type == OPT_FLAG ? sizeof(bool)
+			    : d->type == OPT_LIST ? sizeof(cfg->listen_uri)
+			    : d->type == OPT_CHOICE ? 16 : OPTS_STR_MAX;
+		char *now = (char *)cfg + d->offset, *want = (char *)&fresh + d->offset;
+
+		if (i == OPT_CONFIG || (cfg->cli_set & (1ull << i)) || d->type == OPT_FLAG ||
+		    memcmp(now, want, size) == 0)
+			continue;
+		if (d->type == OPT_LIST && fresh.listen_count == cfg->listen_count &&
+		    memcmp(cfg->listen_uri, fresh.listen_uri,
+			   sizeof(cfg->listen_uri[0]) * cfg->listen_count) == 0)
+			continue;
+		if (!d->reloadable) {
+			opts_note(restart, restart_size, d->name);
+			continue;
+		}
+		memcpy(now, want, size);
+		opts_note(changed, changed_size, d->name);
+	}
+	return 0;
 }
 
 void opts_print(const struct sluiced_config *cfg, FILE *out)
@@ -228,7 +398,8 @@ void opts_print(const struct sluiced_config *cfg, FILE *out)
 		case OPT_FLAG:
 			break;
 		default:
-			fprintf(out, "%s = %s\n", d->name, field);
+			if (field[0])
+				fprintf(out, "%s = %s\n", d->name, field);
 		}
 	}
 }

@@ -13,6 +13,8 @@
 #define OPTS_STR_MAX 256
 
 struct sluiced_config {
+	char config[OPTS_STR_MAX];
+	char metrics[OPTS_STR_MAX];
 	char source[16];
 	char mode[16];
 	char listen_uri[SOURCE_LISTEN_MAX][OPTS_STR_MAX];
@@ -33,12 +35,24 @@ struct sluiced_config {
 	bool check;
 	/* Derived from the above by opts_parse. */
 	struct sockaddr_storage listen[SOURCE_LISTEN_MAX];
+	struct sockaddr_storage metrics_addr;
+	uint64_t cli_set;        /* bit i: setting i came from the command line */
 };
 
-/* Parses options (argv after "--", or all of them), applying defaults first.
- * On a bad value it writes one line naming the flag and the value to err and
+/* Parses options (argv after "--", or all of them): defaults, then the
+ * --config file (INI: "name = value", the flag names without dashes), then
+ * the other flags, which override the file. On a bad value it writes one
+ * line naming the flag (or file:line and setting) and the value to err and
  * returns -EINVAL; 1 means --help was printed. */
 int opts_parse(struct sluiced_config *cfg, int argc, char **argv, FILE *err);
+
+/* Re-reads the --config file (SIGHUP) and applies the settings that can
+ * change at run time, unless the command line set them. Writes the names of
+ * the settings that changed into changed, and of those that need a restart
+ * into restart. Returns 0, or -EINVAL with the reason in err (nothing is
+ * applied then). */
+int opts_reload(struct sluiced_config *cfg, FILE *err, char *changed, size_t changed_size,
+		char *restart, size_t restart_size);
 
 /* Prints every setting with its value, one per line (for --check). */
 void opts_print(const struct sluiced_config *cfg, FILE *out);

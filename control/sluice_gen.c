@@ -14,6 +14,7 @@
 
 #include "dataplane/slf.h"
 #include "dataplane/source.h"
+#include "platform/addr.h"
 #include "platform/clock.h"
 #include "platform/le.h"
 
@@ -116,8 +117,7 @@ static int gen_run(struct gen *g)
 	struct mmsghdr msgs[GEN_BURST];
 	struct iovec iovs[GEN_BURST];
 	uint64_t k = 0, start = clock_mono_ns();
-	socklen_t alen = g->target.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-						       : sizeof(struct sockaddr_in);
+	socklen_t alen = addr_len(&g->target);
 	int fd, sndbuf = 4 << 20;
 
 	for (uint32_t i = 0; i < SLF_PAYLOAD_BYTES_MAX; i++)

@@ -14,6 +14,7 @@
 
 #include "control/admin.h"
 #include "control/daemon.h"
+#include "control/metrics.h"
 #include "control/stats.h"
 #include "platform/clock.h"
 #include "platform/eal.h"
@@ -63,6 +64,48 @@ static int sluiced_handle(void *ctx, const char *req, FILE *out)
 unknown:
 	fprintf(out, "error: unknown request '%s'\n", req);
 	return -EINVAL;
+}
+
+/* Runs on the metrics thread: reads only lock-free counters. */
+static void sluiced_render_metrics(void *ctx, FILE *out)
+{
+	struct stats_snapshot s;
+
+	stats_collect(ctx, &s);
+	stats_render_prometheus(&s, out);
+}
+
+static enum plog_level sluiced_log_level(const char *name)
+{
+	return name[0] == 'e' ? PLOG_ERR : name[0] == 'w' ? PLOG_WARN
+	       : name[0] == 'd' ? PLOG_DEBUG : PLOG_INFO;
+}
+
+/* SIGHUP: re-read the config file; apply what can change at run time. */
+static void sluiced_reload(struct daemon *d)
+{
+	char changed[256], restart[256], *err = NULL;
+	size_t err_len = 0;
+	FILE *ef = open_memstream(&err, &err_len);
+	int rc;
+
+	if (!ef)
+		return;
+	rc = opts_reload(&d->cfg, ef, changed, sizeof(changed), restart, sizeof(restart));
+	fclose(ef);
+	if (rc < 0) {
+		plog_err("SIGHUP: configuration not reloaded: %s", err);
+	} else if (!d->cfg.config[0]) {
+		plog_info("SIGHUP: no --config file to reload");
+	} else {
+		plog_set_level(sluiced_log_level(d->cfg.log_level));
+		plog_info("SIGHUP: reloaded %s: changed: %s", d->cfg.config,
+			  changed[0] ? changed : "nothing");
+		if (restart[0])
+			plog_warn("SIGHUP: changed in %s but only applied at restart: %s",
+				  d->cfg.config, restart);
+	}
+	free(err);
 }
 
 static int sluiced_open_logs(struct daemon *d)
@@ -201,6 +244,8 @@ static int sluiced_drain(struct daemon *d)
 	int rc = 0;
 
 	d->state = "draining";
+	metrics_stop(d->metrics);  /* its thread reads what the drain frees */
+	d->metrics = NULL;
 	for (unsigned i = 0; i < d->worker_count; i++)
 		atomic_store(&d->workers[i]->stop, true);
 	for (unsigned i = 0; i < d->worker_count; i++)
@@ -252,7 +297,7 @@ static int sluiced_loop(struct daemon *d, struct admin *admin)
 		    read(sfd, &si, sizeof(si)) != (ssize_t)sizeof(si))
 			continue;
 		if (si.ssi_signo == SIGHUP) {
-			plog_info("SIGHUP: nothing in this configuration changes at run time");
+			sluiced_reload(d);
 			continue;
 		}
 		plog_info("%s: draining", strsignal((int)si.ssi_signo));
@@ -296,8 +341,7 @@ int main(int argc, char **argv)
 		printf("configuration OK\n");
 		return 0;
 	}
-	plog_set_level(d.cfg.log_level[0] == 'e' ? PLOG_ERR : d.cfg.log_level[0] == 'w' ? PLOG_WARN
-		       : d.cfg.log_level[0] == 'd' ? PLOG_DEBUG : PLOG_INFO);
+	plog_set_level(sluiced_log_level(d.cfg.log_level));
 	/* Every thread inherits this mask; the main loop reads the signals. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
@@ -327,6 +371,11 @@ int main(int argc, char **argv)
 		rc = admin_open(&admin, d.cfg.admin_socket);
 		if (rc < 0)
 			plog_err("--admin-socket '%s': %s", d.cfg.admin_socket, strerror(-rc));
+	}
+	if (rc == 0 && strcmp(d.cfg.metrics, "none") != 0) {
+		rc = metrics_start(&d.metrics, &d.cfg.metrics_addr, sluiced_render_metrics, &d);
+		if (rc < 0)
+			plog_err("--metrics '%s': %s", d.cfg.metrics, strerror(-rc));
 	}
 	if (rc == 0)
 		rc = sluiced_launch(&d);

@@ -66,19 +66,35 @@ void stats_collect(const struct daemon *d, struct stats_snapshot *s)
 	s->queue_used_max = counter_get(&d->service.stats.queue_used_max);
 }
 
-#define FIELD(name) { #name, offsetof(struct stats_snapshot, name) }
+#define COUNTER(name, help) { #name, offsetof(struct stats_snapshot, name), 1, help }
+#define GAUGE(name, help) { #name, offsetof(struct stats_snapshot, name), 0, help }
 
 static const struct {
 	const char *name;
 	size_t offset;
+	int counter;
+	const char *help;
 } stats_fields[] = {
-	FIELD(datagrams_received), FIELD(rx_bytes), FIELD(rx_missed_packets),
-	FIELD(rx_truncated), FIELD(frames_received), FIELD(events_durable),
-	FIELD(events_replicated), FIELD(dlq_records), FIELD(dlq_replicated),
-	FIELD(replication_lag_events), FIELD(replication_resent),
-	FIELD(replication_failed), FIELD(queue_used), FIELD(queue_capacity),
-	FIELD(queue_used_max), FIELD(commits), FIELD(commit_us_max),
-	FIELD(commit_full_wait_us), FIELD(commit_full_wait_us_max), FIELD(raw_seq_evictions),
+	COUNTER(datagrams_received, "UDP datagrams taken from the sockets"),
+	COUNTER(rx_bytes, "bytes of those datagrams"),
+	COUNTER(rx_missed_packets, "datagrams the kernel dropped before sluice saw them"),
+	COUNTER(rx_truncated, "datagrams larger than a receive buffer"),
+	COUNTER(frames_received, "frames parsed; a malformed remainder counts one"),
+	COUNTER(events_durable, "events written and covered by an fdatasync"),
+	COUNTER(events_replicated, "events Kafka acknowledged"),
+	COUNTER(dlq_records, "dead letters written and covered by an fdatasync"),
+	COUNTER(dlq_replicated, "dead letters Kafka acknowledged"),
+	GAUGE(replication_lag_events, "durable events Kafka has not acknowledged"),
+	COUNTER(replication_resent, "records produced again after a failed delivery"),
+	COUNTER(replication_failed, "failed delivery reports"),
+	GAUGE(queue_used, "batch buffers waiting for the log service"),
+	GAUGE(queue_capacity, "capacity of that queue"),
+	GAUGE(queue_used_max, "high-water mark of that queue"),
+	COUNTER(commits, "fdatasync rounds that moved a durable offset"),
+	GAUGE(commit_us_max, "longest fdatasync round, microseconds"),
+	COUNTER(commit_full_wait_us, "time appends waited for a free write buffer, microseconds"),
+	GAUGE(commit_full_wait_us_max, "longest such wait, microseconds"),
+	COUNTER(raw_seq_evictions, "raw-mode senders whose numbering restarted"),
 };
 
 static uint64_t stats_field(const struct stats_snapshot *s, size_t i)
@@ -87,6 +103,41 @@ static uint64_t stats_field(const struct stats_snapshot *s, size_t i)
 
 	memcpy(&v, (const char *)s + stats_fields[i].offset, sizeof(v));
 	return v;
+}
+
+void stats_render_prometheus(const struct stats_snapshot *s, FILE *out)
+{
+	static const char *logs[LOG_KINDS] = { "events", "dlq" };
+	size_t n = sizeof(stats_fields) / sizeof(stats_fields[0]);
+
+	for (size_t i = 0; i < n; i++) {
+		const char *suffix = stats_fields[i].counter ? "_total" : "";
+
+		fprintf(out, "# HELP sluice_%s%s %s\n# TYPE sluice_%s%s %s\nsluice_%s%s %" PRIu64 "\n",
+			stats_fields[i].name, suffix, stats_fields[i].help,
+			stats_fields[i].name, suffix, stats_fields[i].counter ? "counter" : "gauge",
+			stats_fields[i].name, suffix, stats_field(s, i));
+	}
+	fputs("# HELP sluice_drops_total records dropped after arrival, by stage and reason\n"
+	      "# TYPE sluice_drops_total counter\n", out);
+	for (int i = 0; i < STATS_DROPS; i++)
+		fprintf(out, "sluice_drops_total{reason=\"%s\"} %" PRIu64 "\n",
+			stats_drop_names[i], s->drops[i]);
+	fputs("# HELP sluice_dlq_by_reason_total dead letters by reject reason\n"
+	      "# TYPE sluice_dlq_by_reason_total counter\n", out);
+	for (int r = 1; r < SLF_REASONS; r++)
+		fprintf(out, "sluice_dlq_by_reason_total{reason=\"%s\"} %" PRIu64 "\n",
+			slf_reason_name((enum slf_reason)r), s->dlq_by_reason[r]);
+	fputs("# HELP sluice_log_durable_offset offset after the last durable record\n"
+	      "# TYPE sluice_log_durable_offset gauge\n", out);
+	for (int k = 0; k < LOG_KINDS; k++)
+		fprintf(out, "sluice_log_durable_offset{log=\"%s\"} %" PRIu64 "\n", logs[k],
+			s->durable_offset[k]);
+	fputs("# HELP sluice_log_replicated_offset offset below which Kafka has every record\n"
+	      "# TYPE sluice_log_replicated_offset gauge\n", out);
+	for (int k = 0; k < LOG_KINDS; k++)
+		fprintf(out, "sluice_log_replicated_offset{log=\"%s\"} %" PRIu64 "\n", logs[k],
+			s->replicated_offset[k]);
 }
 
 void stats_render(const struct stats_snapshot *s, FILE *out, int json)

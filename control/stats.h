@@ -44,6 +44,7 @@ struct stats_snapshot {
 
 void stats_collect(const struct daemon *d, struct stats_snapshot *s);
 void stats_render(const struct stats_snapshot *s, FILE *out, int json);
+void stats_render_prometheus(const struct stats_snapshot *s, FILE *out);
 void status_render(const struct daemon *d, FILE *out, int json);
 void lag_render(const struct stats_snapshot *s, FILE *out, int json);
 

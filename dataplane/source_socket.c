@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "platform/addr.h"
 #include "platform/clock.h"
 #include "platform/counter.h"
 
@@ -38,61 +39,17 @@ struct source {
 
 int source_parse_listen(const char *uri, struct sockaddr_storage *ss)
 {
-	char host[128];
-	const char *p, *colon;
-	char *end;
-	unsigned long port;
-	size_t hlen;
-
 	if (strncmp(uri, "udp://", 6) != 0)
 		return -EINVAL;
-	p = uri + 6;
-	colon = strrchr(p, ':');
-	if (!colon)
-		return -EINVAL;
-	port = strtoul(colon + 1, &end, 10);
-	if (*end || colon[1] == '\0' || port > 65535)
-		return -EINVAL;
-	hlen = (size_t)(colon - p);
-	if (hlen >= 2 && p[0] == '[' && p[hlen - 1] == ']') {
-		p++;
-		hlen -= 2;
-	}
-	if (hlen == 0 || hlen >= sizeof(host))
-		return -EINVAL;
-	memcpy(host, p, hlen);
-	host[hlen] = '\0';
-	memset(ss, 0, sizeof(*ss));
-	struct sockaddr_in *in4 = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
-	if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
-		in4->sin_family = AF_INET;
-		in4->sin_port = htons((uint16_t)port);
-		return 0;
-	}
-	if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
-		in6->sin6_family = AF_INET6;
-		in6->sin6_port = htons((uint16_t)port);
-		return 0;
-	}
-	return -EINVAL;
+	return addr_parse(uri + 6, ss);
 }
 
 void source_format_listen(const struct sockaddr_storage *ss, char *buf, size_t size)
 {
-	char host[INET6_ADDRSTRLEN] = "?";
+	char hp[64];
 
-	if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
-
-		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
-		snprintf(buf, size, "udp://[%s]:%u", host, ntohs(in6->sin6_port));
-	} else {
-		const struct sockaddr_in *in4 = (const struct sockaddr_in *)ss;
-
-		inet_ntop(AF_INET, &in4->sin_addr, host, sizeof(host));
-		snprintf(buf, size, "udp://%s:%u", host, ntohs(in4->sin_port));
-	}
+	addr_format(ss, hp, sizeof(hp));
+	snprintf(buf, size, "udp://%s", hp);
 }
 
 static uint64_t source_mix64(uint64_t x)
@@ -125,8 +82,7 @@ uint64_t source_peer_hash(const struct sockaddr_storage *ss)
 static int socket_open_one(const struct source_config *cfg,
 			   const struct sockaddr_storage *addr)
 {
-	socklen_t alen = addr->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-						     : sizeof(struct sockaddr_in);
+	socklen_t alen = addr_len(addr);
 	int one = 1, fd, rc;
 
 	fd = socket(addr->ss_family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);

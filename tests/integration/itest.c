@@ -100,11 +100,11 @@ int it_fixture_teardown(struct it_daemon *d)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
-int it_free_udp_port(void)
+static int it_free_port(int type)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET };
 	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_DGRAM, 0), port;
+	int fd = socket(AF_INET, type, 0), port;
 
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
@@ -113,6 +113,49 @@ int it_free_udp_port(void)
 	port = ntohs(a.sin_port);
 	close(fd);
 	return port;
+}
+
+int it_free_udp_port(void)
+{
+	return it_free_port(SOCK_DGRAM);
+}
+
+int it_free_tcp_port(void)
+{
+	return it_free_port(SOCK_STREAM);
+}
+
+int it_http_get(int port, const char *path, char *body, size_t size)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	char req[256], *resp = malloc(size + 1024);
+	size_t used = 0;
+	int fd, status = -1;
+	ssize_t n;
+
+	if (!resp)
+		return -1;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
+		goto out;
+	snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", path);
+	if (write(fd, req, strlen(req)) != (ssize_t)strlen(req))
+		goto out;
+	while (used < size + 1023 && (n = read(fd, resp + used, size + 1023 - used)) > 0)
+		used += (size_t)n;
+	resp[used] = '\0';
+	char *sep = strstr(resp, "\r\n\r\n");
+
+	if (sscanf(resp, "HTTP/1.%*d %d", &status) != 1 || !sep)
+		status = -1;
+	else
+		snprintf(body, size, "%s", sep + 4);
+out:
+	if (fd >= 0)
+		close(fd);
+	free(resp);
+	return status;
 }
 
 int it_daemon_start(struct it_daemon *d, const char *kafka, const char *topic,
@@ -213,6 +256,17 @@ uint64_t it_json_u64(const char *json, const char *key)
 
 	snprintf(quoted, sizeof(quoted), "\"%s\"", key);
 	return it_find_u64(json, quoted, ":");
+}
+
+int it_accounted(const char *json, uint64_t frames)
+{
+	uint64_t got = it_json_u64(json, "frames_received");
+
+	return got >= frames && got == it_json_u64(json, "events_durable") +
+					      it_json_u64(json, "dlq_records") +
+					      it_json_u64(json, "queue_full") +
+					      it_json_u64(json, "no_buffer") +
+					      it_json_u64(json, "disk");
 }
 
 uint64_t it_kv_u64(const char *text, const char *key)

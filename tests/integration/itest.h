@@ -34,8 +34,13 @@ int it_fixture_setup(const char *prefix, char *bootstrap, size_t bsize, char *to
 		     size_t tsize);
 int it_fixture_teardown(struct it_daemon *d);
 
-/* A free UDP port on 127.0.0.1. */
+/* A free UDP (or TCP) port on 127.0.0.1. */
 int it_free_udp_port(void);
+int it_free_tcp_port(void);
+
+/* GET http://127.0.0.1:port/path; fills body (NUL-terminated). Returns the
+ * HTTP status, or -1. */
+int it_http_get(int port, const char *path, char *body, size_t size);
 
 /* Starts sluiced on a new temporary data folder (or d->dir if set) with the
  * extra options; waits for its admin socket. Returns 0 or -1. */
@@ -47,6 +52,10 @@ int it_daemon_stop(struct it_daemon *d, int sig, int timeout_s);
 /* "stats json" from the daemon, and one unsigned field of it. */
 int it_stats(const struct it_daemon *d, char *json, size_t size);
 uint64_t it_json_u64(const char *json, const char *key);
+
+/* The counter identity of DESIGN.md holds in this stats JSON, with at least
+ * `frames` frames received. */
+int it_accounted(const char *json, uint64_t frames);
 
 /* One "key=value" line of a program's output. */
 uint64_t it_kv_u64(const char *text, const char *key);

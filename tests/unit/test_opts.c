@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -100,6 +101,106 @@ static void test_unknown_flag(void **state)
 	assert_non_null(strstr(errbuf, "--workers"));
 }
 
+static char ini_path[64];
+
+static void write_ini(const char *text)
+{
+	FILE *f = fopen(ini_path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void test_config_file(void **state)
+{
+	const char *argv[] = { "sluiced", "--config", ini_path, "--workers", "4" };
+
+	(void)state;
+	write_ini("# an appliance\n[sluiced]\nworkers = 2\ntopic = plant.events\n"
+		  "listen = udp://127.0.0.1:7000\nlisten = udp://127.0.0.1:7001\n"
+		  "log-level = warning\n");
+	assert_int_equal(parse(5, argv), 0);
+	assert_true(cfg.workers == 4);               /* the flag overrides the file */
+	assert_string_equal(cfg.topic, "plant.events");
+	assert_string_equal(cfg.log_level, "warning");
+	assert_int_equal(cfg.listen_count, 2);        /* the file's list, not the default */
+	assert_string_equal(cfg.listen_uri[1], "udp://127.0.0.1:7001");
+	assert_string_equal(cfg.config, ini_path);
+}
+
+static void test_config_flag_listen_replaces_file(void **state)
+{
+	const char *argv[] = { "sluiced", "--listen", "udp://127.0.0.1:9", "--config", ini_path };
+
+	(void)state;
+	write_ini("listen = udp://127.0.0.1:7000\nlisten = udp://127.0.0.1:7001\n");
+	assert_int_equal(parse(5, argv), 0);
+	assert_int_equal(cfg.listen_count, 1);
+	assert_string_equal(cfg.listen_uri[0], "udp://127.0.0.1:9");
+}
+
+static void expect_file_refused(const char *text, const char *what)
+{
+	const char *argv[] = { "sluiced", "--config", ini_path };
+	char where[96];
+
+	write_ini(text);
+	assert_int_equal(parse(3, argv), -EINVAL);
+	snprintf(where, sizeof(where), "%s:3:", ini_path);
+	assert_non_null(strstr(errbuf, where));      /* file and line */
+	assert_non_null(strstr(errbuf, what));
+}
+
+static void test_config_file_errors(void **state)
+{
+	const char *argv[] = { "sluiced", "--config", "/nonexistent/sluice.ini" };
+
+	(void)state;
+	expect_file_refused("topic = a\n\nworkers = 99\n", "workers '99': must be a whole number");
+	expect_file_refused("topic = a\n\nfrobnicate = 1\n", "unknown setting 'frobnicate'");
+	expect_file_refused("topic = a\n\ncheck = 1\n", "unknown setting 'check'");
+	expect_file_refused("topic = a\n[other]\nworkers = 1\n", "unknown section [other]");
+	expect_file_refused("topic = a\n\nthis is not a setting\n", "not a setting line");
+	assert_int_equal(parse(3, argv), -EINVAL);
+	assert_non_null(strstr(errbuf, "/nonexistent/sluice.ini"));
+}
+
+static void test_reload(void **state)
+{
+	const char *argv[] = { "sluiced", "--config", ini_path, "--drain-timeout-s", "7" };
+	char changed[128], restart[128];
+	FILE *err = fmemopen(errbuf, sizeof(errbuf), "w");
+
+	(void)state;
+	write_ini("log-level = info\nworkers = 1\ndrain-timeout-s = 30\n");
+	assert_int_equal(parse(5, argv), 0);
+	write_ini("log-level = debug\nworkers = 3\ndrain-timeout-s = 60\n");
+	assert_int_equal(opts_reload(&cfg, err, changed, sizeof(changed), restart,
+				     sizeof(restart)), 0);
+	assert_string_equal(cfg.log_level, "debug");  /* reloadable: applied */
+	assert_string_equal(changed, "log-level");
+	assert_true(cfg.drain_timeout_s == 7);        /* the command line still wins */
+	assert_true(cfg.workers == 1);                /* needs a restart */
+	assert_string_equal(restart, "workers");
+	write_ini("log-level = loud\n");
+	assert_int_equal(opts_reload(&cfg, err, changed, sizeof(changed), restart,
+				     sizeof(restart)), -EINVAL);
+	assert_string_equal(cfg.log_level, "debug");  /* nothing applied */
+	fclose(err);
+}
+
+static void test_metrics_address(void **state)
+{
+	const char *good[] = { "sluiced", "--metrics", "[::1]:9611" };
+
+	(void)state;
+	assert_int_equal(parse(3, good), 0);
+	assert_int_equal(cfg.metrics_addr.ss_family, AF_INET6);
+	expect_refused("--metrics", "localhost:9611", "ADDR:PORT or none");
+	expect_refused("--metrics", "127.0.0.1", "ADDR:PORT or none");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -107,7 +208,20 @@ int main(void)
 		cmocka_unit_test(test_overrides),
 		cmocka_unit_test(test_bad_values_named),
 		cmocka_unit_test(test_unknown_flag),
+		cmocka_unit_test(test_config_file),
+		cmocka_unit_test(test_config_flag_listen_replaces_file),
+		cmocka_unit_test(test_config_file_errors),
+		cmocka_unit_test(test_reload),
+		cmocka_unit_test(test_metrics_address),
 	};
+	int fd, rc;
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	strcpy(ini_path, "/tmp/sluice-test-opts-XXXXXX");
+	fd = mkstemp(ini_path);
+	if (fd < 0)
+		return 1;
+	close(fd);
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	unlink(ini_path);
+	return rc;
 }

@@ -1,0 +1,150 @@
+/* 0003: the operator's surfaces. Bad flags and bad config lines are refused
+ * at start with a message naming them; --check prints the configuration;
+ * the Prometheus endpoint agrees with `sluicectl stats`; SIGHUP reloads the
+ * settings that can change at run time. Runs with --kafka none. */
+#include <errno.h>
+#include <inttypes.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "itest.h"
+
+static struct it_daemon daemon_;
+static char json[8192], ini[256];
+
+static int setup(void **state)
+{
+	(void)state;
+	strcpy(daemon_.dir, "/tmp/sluice-it-XXXXXX");
+	if (!mkdtemp(daemon_.dir))
+		return -1;
+	snprintf(ini, sizeof(ini), "%s/sluiced.ini", daemon_.dir);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	return it_fixture_teardown(&daemon_);
+}
+
+static void write_ini(const char *text)
+{
+	FILE *f = fopen(ini, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* Runs sluiced with args; returns its exit status and its stderr in out. */
+static int sluiced_run(const char *args, char *out, size_t size)
+{
+	char cmd[1024];
+
+	snprintf(cmd, sizeof(cmd), "'%s' -- %s 2>&1", it_path("SLUICED"), args);
+	return it_run(cmd, out, size);
+}
+
+static void test_refused_at_start(void **state)
+{
+	char out[4096], args[512];
+
+	(void)state;
+	assert_int_equal(sluiced_run("--workers 0 --kafka none", out, sizeof(out)), 2);
+	assert_non_null(strstr(out, "--workers '0'"));
+	assert_int_equal(sluiced_run("--listen tcp://127.0.0.1:1", out, sizeof(out)), 2);
+	assert_non_null(strstr(out, "--listen 'tcp://127.0.0.1:1'"));
+	assert_int_equal(sluiced_run("--source pcap", out, sizeof(out)), 2);
+	assert_non_null(strstr(out, "--source 'pcap'"));
+	write_ini("kafka = none\nsegment-bytes = 12\n");
+	snprintf(args, sizeof(args), "--config '%s'", ini);
+	assert_int_equal(sluiced_run(args, out, sizeof(out)), 2);
+	assert_non_null(strstr(out, ":2: segment-bytes '12'"));
+	write_ini("kafka = none\ntopic = plant.events\n");
+	snprintf(args, sizeof(args), "--config '%s' --check --workers 2", ini);
+	assert_int_equal(sluiced_run(args, out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "topic = plant.events"));
+	assert_non_null(strstr(out, "workers = 2"));
+	assert_non_null(strstr(out, "configuration OK"));
+}
+
+static uint64_t prom(const char *body, const char *name)
+{
+	char pat[160];
+	const char *p;
+
+	snprintf(pat, sizeof(pat), "\n%s ", name);
+	p = strstr(body, pat);
+	return p ? strtoull(p + strlen(pat), NULL, 10) : UINT64_MAX;
+}
+
+static void test_metrics_and_reload(void **state)
+{
+	static char body[65536];
+	char cmd[1024], extra[512], out[4096];
+	int port = it_free_tcp_port();
+	uint64_t deadline, by_reason = 0;
+
+	(void)state;
+	write_ini("log-level = info\nworkers = 1\n");
+	snprintf(extra, sizeof(extra), "--config '%s' --metrics 127.0.0.1:%d", ini, port);
+	assert_int_equal(it_daemon_start(&daemon_, "none", "it0003", extra), 0);
+	snprintf(cmd, sizeof(cmd), "'%s' --target %s --sources 20 --count 20000 --batch 3 --faults 20",
+		 it_path("SLUICE_GEN"), daemon_.listen);
+	assert_int_equal(it_run(cmd, out, sizeof(out)), 0);
+	deadline = it_now_ms() + 30000;
+	do {
+		usleep(100000);
+		assert_int_equal(it_stats(&daemon_, json, sizeof(json)), 0);
+	} while (!it_accounted(json, 20000) && it_now_ms() < deadline);
+	assert_true(it_json_u64(json, "frames_received") == 20000);
+	assert_int_equal(it_http_get(port, "/metrics", body, sizeof(body)), 200);
+	assert_true(prom(body, "sluice_frames_received_total") == 20000);
+	assert_true(prom(body, "sluice_events_durable_total") == it_json_u64(json, "events_durable"));
+	assert_true(prom(body, "sluice_dlq_records_total") == it_json_u64(json, "dlq_records"));
+	assert_true(prom(body, "sluice_events_durable_total") + prom(body, "sluice_dlq_records_total") == 20000);
+	assert_true(prom(body, "sluice_log_durable_offset{log=\"events\"}") ==
+		    it_json_u64(json, "events_durable"));
+	for (const char *r = strstr(body, "sluice_dlq_by_reason_total{"); r;
+	     r = strstr(r + 1, "sluice_dlq_by_reason_total{"))
+		by_reason += strtoull(strchr(r, '}') + 2, NULL, 10);
+	assert_true(by_reason == it_json_u64(json, "dlq_records"));
+	assert_true(it_json_u64(json, "dlq_records") > 100);
+	assert_non_null(strstr(body, "# TYPE sluice_replication_lag_events gauge"));
+	assert_int_equal(it_http_get(port, "/other", body, sizeof(body)), 404);
+
+	snprintf(cmd, sizeof(cmd), "'%s' --socket '%s' status --json", it_path("SLUICECTL"),
+		 daemon_.sock);
+	assert_int_equal(it_run(cmd, out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "\"state\":\"running\""));
+
+	write_ini("log-level = debug\nworkers = 2\n");
+	kill(daemon_.pid, SIGHUP);
+	snprintf(cmd, sizeof(cmd), "grep -q 'changed: log-level' '%s' && "
+		 "grep -q 'only applied at restart: workers' '%s'", daemon_.log, daemon_.log);
+	deadline = it_now_ms() + 5000;
+	while (it_run(cmd, NULL, 0) != 0 && it_now_ms() < deadline)
+		usleep(50000);
+	assert_int_equal(it_run(cmd, NULL, 0), 0);
+	assert_int_equal(it_daemon_stop(&daemon_, SIGTERM, 30), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_refused_at_start, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_metrics_and_reload, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
