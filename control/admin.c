@@ -12,6 +12,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "platform/path.h"
+
 #define ADMIN_IO_TIMEOUT_MS 1000
 
 struct admin {
@@ -40,8 +42,9 @@ int admin_open(struct admin **out, const char *path)
 	if (rc < 0)
 		return rc;
 	strcpy(dir, path);
-	if (mkdir(dirname(dir), 0750) < 0 && errno != EEXIST)
-		return -errno;
+	rc = path_mkdir_p(dirname(dir), 0750);
+	if (rc < 0)
+		return rc;
 	a = calloc(1, sizeof(*a));
 	if (!a)
 		return -ENOMEM;

@@ -18,6 +18,7 @@
 #include "control/stats.h"
 #include "platform/clock.h"
 #include "platform/eal.h"
+#include "platform/path.h"
 #include "platform/plog.h"
 #include "storage/log_segment.h"
 
@@ -115,8 +116,8 @@ static int sluiced_open_logs(struct daemon *d)
 	char dir[LOG_PATH_MAX];
 	int rc;
 
-	if (mkdir(d->cfg.data_dir, 0750) < 0 && errno != EEXIST) {
-		rc = -errno;
+	rc = path_mkdir_p(d->cfg.data_dir, 0750);
+	if (rc < 0) {
 		plog_err("--data-dir '%s': %s", d->cfg.data_dir, strerror(-rc));
 		return rc;
 	}

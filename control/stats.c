@@ -180,25 +180,52 @@ void lag_render(const struct stats_snapshot *s, FILE *out, int json)
 		s->durable_offset[LOG_KIND_DLQ] - s->replicated_offset[LOG_KIND_DLQ]);
 }
 
+/* Writes s as a JSON string: quotes, backslashes and control bytes escaped. */
+static void stats_json_str(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(out, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(out, "\\u%04x", c);
+		else
+			fputc(c, out);
+	}
+	fputc('"', out);
+}
+
 void status_render(const struct daemon *d, FILE *out, int json)
 {
 	uint64_t up_s = (clock_mono_ns() - d->started_ns) / 1000000000ull;
 	const char *repl = !d->repl ? "off"
 			   : counter_get(&repl_stats(d->repl)->paused) ? "paused" : "on";
+	const char *keys[] = { "state", "source", "mode", "data_dir", "kafka", "topic",
+			       "replication", "metrics" };
+	const char *vals[] = { d->state, d->cfg.source, d->cfg.mode, d->cfg.data_dir,
+			       d->cfg.kafka, d->cfg.topic, repl, d->cfg.metrics };
 
 	if (json) {
-		fprintf(out, "{\"state\":\"%s\",\"uptime_s\":%" PRIu64 ",\"source\":\"%s\","
-			"\"mode\":\"%s\",\"listen\":\"%s\",\"workers\":%u,\"data_dir\":\"%s\","
-			"\"kafka\":\"%s\",\"topic\":\"%s\",\"replication\":\"%s\"}\n",
-			d->state, up_s, d->cfg.source, d->cfg.mode, d->cfg.listen_uri[0],
-			d->worker_count, d->cfg.data_dir, d->cfg.kafka, d->cfg.topic, repl);
+		fprintf(out, "{\"uptime_s\":%" PRIu64 ",\"workers\":%u,\"listen\":[", up_s,
+			d->worker_count);
+		for (unsigned l = 0; l < d->cfg.listen_count; l++) {
+			fputs(l ? "," : "", out);
+			stats_json_str(out, d->cfg.listen_uri[l]);
+		}
+		fputs("]", out);
+		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+			fprintf(out, ",\"%s\":", keys[i]);
+			stats_json_str(out, vals[i]);
+		}
+		fputs("}\n", out);
 		return;
 	}
-	fprintf(out, "state        %s\nuptime_s     %" PRIu64 "\nsource       %s (%s)\n",
-		d->state, up_s, d->cfg.source, d->cfg.mode);
+	fprintf(out, "%-12s %" PRIu64 "\n%-12s %u\n", "uptime_s", up_s, "workers",
+		d->worker_count);
 	for (unsigned l = 0; l < d->cfg.listen_count; l++)
-		fprintf(out, "listen       %s\n", d->cfg.listen_uri[l]);
-	fprintf(out, "workers      %u\ndata_dir     %s\nkafka        %s\n"
-		     "topic        %s\nreplication  %s\n",
-		d->worker_count, d->cfg.data_dir, d->cfg.kafka, d->cfg.topic, repl);
+		fprintf(out, "%-12s %s\n", "listen", d->cfg.listen_uri[l]);
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		fprintf(out, "%-12s %s\n", keys[i], vals[i]);
 }
