@@ -27,6 +27,7 @@
 #define REPL_PRODUCE_PER_ROUND 20000u   /* then poll, so reports keep flowing */
 #define REPL_CKPT_INTERVAL_NS 100000000ull
 #define REPL_CKPT_NAME "replicated.ckpt"
+#define REPL_RESTART_BACKOFF_NS 1000000000ull
 
 struct repl_log {
 	struct log_writer *lw;
@@ -52,6 +53,7 @@ struct repl {
 	pthread_t thread;
 	_Atomic bool stop;
 	_Atomic bool paused;
+	_Atomic bool inject_fatal;
 	uint64_t drain_deadline_ns;
 	int result;
 	struct repl_stats stats;
@@ -135,6 +137,10 @@ static int repl_create_producer(struct repl *r, char *err, size_t err_size)
 		goto err;
 	for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++)
 		if (repl_conf_set(conf, settings[i][0], settings[i][1], err, err_size) < 0)
+			goto err;
+	for (unsigned i = 0; i < r->cfg.settings_count; i++)
+		if (repl_conf_set(conf, r->cfg.settings[i][0], r->cfg.settings[i][1], err,
+				  err_size) < 0)
 			goto err;
 	rd_kafka_conf_set_dr_msg_cb(conf, repl_dr_cb);
 	rd_kafka_conf_set_error_cb(conf, repl_error_cb);
@@ -279,6 +285,48 @@ static void repl_checkpoint(struct repl *r, bool force)
 	}
 }
 
+static void repl_destroy_producer(struct repl *r)
+{
+	for (int k = 0; k < LOG_KINDS; k++) {
+		if (r->logs[k].rkt)
+			rd_kafka_topic_destroy(r->logs[k].rkt);
+		r->logs[k].rkt = NULL;
+	}
+	if (r->rk) {
+		/* Whatever librdkafka still holds is in the log: a rewind or the
+		 * checkpoint brings it back. */
+		rd_kafka_purge(r->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+		rd_kafka_destroy(r->rk);
+		r->rk = NULL;
+	}
+}
+
+/* A fatal error (the idempotent producer was fenced or lost its sequence):
+ * that producer can send nothing more. Start a new one and re-send from the
+ * acknowledged offsets; the duplicates are counted as resent. */
+static void repl_restart_producer(struct repl *r, const char *why)
+{
+	char err[512];
+	int rc;
+
+	plog_err("kafka: fatal producer error: %s; starting a new producer", why);
+	repl_destroy_producer(r);
+	counter_add(&r->stats.producer_restarts, 1);
+	for (int k = 0; k < LOG_KINDS; k++) {
+		struct repl_log *l = &r->logs[k];
+
+		counter_add(&r->stats.log[k].resent, l->next_offset - l->acked_low);
+		rc = repl_log_reset(l);
+		if (rc < 0)
+			plog_err("replication: reopening %s: %s", log_writer_dir(l->lw),
+				 strerror(-rc));
+	}
+	if (repl_create_producer(r, err, sizeof(err)) < 0) {
+		plog_err("kafka: cannot create a producer: %s", err);
+		repl_destroy_producer(r);
+	}
+}
+
 static bool repl_caught_up(const struct repl *r)
 {
 	for (int k = 0; k < LOG_KINDS; k++)
@@ -292,11 +340,27 @@ static void *repl_thread(void *arg)
 	struct repl *r = arg;
 	unsigned produced;
 
+	char why[512];
+
 	for (;;) {
 		bool stopping = atomic_load(&r->stop);
 
 		if (stopping && (repl_caught_up(r) || clock_mono_ns() >= r->drain_deadline_ns))
 			break;
+		if (!r->rk) {
+			repl_restart_producer(r, "no producer");
+			if (!r->rk) {
+				clock_sleep_ns(REPL_RESTART_BACKOFF_NS);
+				continue;
+			}
+		}
+		if (atomic_exchange(&r->inject_fatal, false))
+			rd_kafka_test_fatal_error(r->rk, RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER,
+						  "test seam");
+		if (rd_kafka_fatal_error(r->rk, why, sizeof(why))) {
+			repl_restart_producer(r, why);
+			continue;
+		}
 		produced = 0;
 		for (unsigned k = 0; k < LOG_KINDS; k++) {
 			struct repl_log *l = &r->logs[k];
@@ -317,7 +381,8 @@ static void *repl_thread(void *arg)
 		rd_kafka_poll(r->rk, produced ? 0 : 1);
 		repl_checkpoint(r, false);
 	}
-	rd_kafka_flush(r->rk, 2000);
+	if (r->rk)
+		rd_kafka_flush(r->rk, 2000);
 	repl_checkpoint(r, true);
 	r->result = repl_caught_up(r) ? 0 : -ETIMEDOUT;
 	return NULL;
@@ -327,17 +392,10 @@ void repl_free(struct repl *r)
 {
 	if (!r)
 		return;
+	repl_destroy_producer(r);
 	for (int k = 0; k < LOG_KINDS; k++) {
-		if (r->logs[k].rkt)
-			rd_kafka_topic_destroy(r->logs[k].rkt);
 		log_reader_close(r->logs[k].reader);
 		free(r->logs[k].window);
-	}
-	if (r->rk) {
-		/* Whatever librdkafka still holds is in the log: the checkpoint
-		 * brings it back next time. */
-		rd_kafka_purge(r->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-		rd_kafka_destroy(r->rk);
 	}
 	free(r);
 }
@@ -417,4 +475,9 @@ int repl_stop(struct repl *r, uint64_t timeout_ns)
 const struct repl_stats *repl_stats(const struct repl *r)
 {
 	return &r->stats;
+}
+
+void repl_inject_fatal(struct repl *r)
+{
+	atomic_store(&r->inject_fatal, true);
 }

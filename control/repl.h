@@ -12,8 +12,13 @@
 #include "storage/log_service.h"
 #include "storage/log_writer.h"
 
+#define REPL_SETTINGS_MAX 16
+
 struct repl_config {
 	const char *brokers;
+	/* librdkafka settings applied after sluice's own (tests, tuning). */
+	const char *settings[REPL_SETTINGS_MAX][2];
+	unsigned settings_count;
 	const char *topic[LOG_KINDS];       /* events topic, dead-letter topic */
 	const char *appliance_id;
 	struct log_writer *logs[LOG_KINDS]; /* for durable offsets and folders */
@@ -56,5 +61,9 @@ int repl_stop(struct repl *r, uint64_t timeout_ns);
 void repl_free(struct repl *r);
 
 const struct repl_stats *repl_stats(const struct repl *r);
+
+/* Test seam: the replication thread raises a fatal idempotence error on its
+ * producer, as a broker's fencing would. */
+void repl_inject_fatal(struct repl *r);
 
 #endif

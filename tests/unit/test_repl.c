@@ -1,0 +1,210 @@
+/* The replicator against librdkafka's mock cluster: everything durable is
+ * acknowledged and checkpointed; a restart resumes from the checkpoint; a
+ * broker outage long enough to fail deliveries rewinds and re-sends; a
+ * fatal producer error brings a new producer. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+
+#include "control/repl.h"
+#include "platform/clock.h"
+#include "storage/checkpoint.h"
+
+#define EVENTS 5000u
+#define DEAD 10u
+
+static char dir[64], path[128];
+static struct log_writer *logs[LOG_KINDS];
+static rd_kafka_t *mock_rk;
+static rd_kafka_mock_cluster_t *mcluster;
+
+static int setup(void **state)
+{
+	struct log_writer_config wc = LOG_WRITER_CONFIG_DEFAULT;
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	char err[256];
+
+	(void)state;
+	strcpy(dir, "/tmp/sluice-test-repl-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	for (int k = 0; k < LOG_KINDS; k++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, k ? "dlq" : "events");
+		assert_int_equal(log_writer_open(&logs[k], path, &wc), 0);
+	}
+	mock_rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
+	assert_non_null(mock_rk);
+	mcluster = rd_kafka_mock_cluster_new(mock_rk, 1);
+	assert_non_null(mcluster);
+	rd_kafka_mock_topic_create(mcluster, "events", 3, 1);
+	rd_kafka_mock_topic_create(mcluster, "events.dlq", 1, 1);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	for (int k = 0; k < LOG_KINDS; k++)
+		log_writer_close(logs[k]);
+	rd_kafka_mock_cluster_destroy(mcluster);
+	rd_kafka_destroy(mock_rk);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd);
+}
+
+/* Appends records the way the log service does, then makes them durable. */
+static void write_logs(uint32_t events, uint32_t dead)
+{
+	static uint8_t buf[256 * 1024];
+
+	for (int k = 0; k < LOG_KINDS; k++) {
+		uint32_t n = k ? dead : events, bytes = 0, pending = 0;
+		uint64_t first = log_writer_durable_offset(logs[k]);
+
+		for (uint32_t i = 0; i < n; i++) {
+			struct log_record rec = {
+				.source_id = 100 + i % 7, .seq = first + i, .event_time_ns = 1,
+				.arrival_ns = 2, .payload = (const uint8_t *)"reading",
+				.payload_len = 7, .dlq_reason = (uint8_t)(k ? 6 : 0),
+			};
+
+			bytes += log_record_encode(buf + bytes, &rec);
+			pending++;
+			if (bytes > sizeof(buf) - 128 || i == n - 1) {
+				assert_int_equal(log_writer_append(logs[k], buf, bytes, pending, 0), 0);
+				assert_int_equal(log_writer_flush(logs[k]), 0);
+				bytes = pending = 0;
+			}
+		}
+	}
+}
+
+static struct repl *start(void)
+{
+	struct repl_config rc = {
+		.brokers = rd_kafka_mock_cluster_bootstraps(mcluster),
+		.topic = { "events", "events.dlq" },
+		.appliance_id = "test",
+		.logs = { logs[0], logs[1] },
+		.settings = { { "message.timeout.ms", "1500" },
+			      { "reconnect.backoff.max.ms", "200" } },
+		.settings_count = 2,
+	};
+	char err[256];
+	struct repl *r;
+
+	assert_int_equal(repl_start(&r, &rc, err, sizeof(err)), 0);
+	return r;
+}
+
+static int caught_up(struct repl *r, int timeout_s)
+{
+	uint64_t deadline = clock_mono_ns() + (uint64_t)timeout_s * 1000000000ull;
+
+	while (clock_mono_ns() < deadline) {
+		const struct repl_stats *st = repl_stats(r);
+
+		if (counter_get(&st->log[0].acked_offset) == log_writer_durable_offset(logs[0]) &&
+		    counter_get(&st->log[1].acked_offset) == log_writer_durable_offset(logs[1]))
+			return 1;
+		clock_sleep_ns(20000000);
+	}
+	return 0;
+}
+
+static uint64_t checkpoint(int k)
+{
+	uint64_t off = UINT64_MAX;
+
+	snprintf(path, sizeof(path), "%s/%s/replicated.ckpt", dir, k ? "dlq" : "events");
+	assert_int_equal(ckpt_read(path, &off), 0);
+	return off;
+}
+
+static void test_replicates_and_resumes(void **state)
+{
+	struct repl *r;
+
+	(void)state;
+	write_logs(EVENTS, DEAD);
+	r = start();
+	assert_true(caught_up(r, 20));
+	assert_true(counter_get(&repl_stats(r)->log[0].acked) == EVENTS);
+	assert_true(counter_get(&repl_stats(r)->log[1].acked) == DEAD);
+	assert_int_equal(repl_stop(r, 5000000000ull), 0);
+	repl_free(r);
+	assert_true(checkpoint(0) == EVENTS);
+	assert_true(checkpoint(1) == DEAD);
+
+	/* A restart sends only what is new. */
+	write_logs(100, 0);
+	r = start();
+	assert_true(caught_up(r, 20));
+	clock_sleep_ns(300000000);
+	assert_true(counter_get(&repl_stats(r)->log[0].produced) == 100);
+	assert_int_equal(repl_stop(r, 5000000000ull), 0);
+	repl_free(r);
+	assert_true(checkpoint(0) == EVENTS + 100);
+}
+
+static void test_outage_rewinds_and_resends(void **state)
+{
+	struct repl *r;
+
+	(void)state;
+	rd_kafka_mock_broker_set_down(mcluster, 1);
+	write_logs(EVENTS, DEAD);
+	r = start();
+	/* Deliveries time out while the broker is down: failures, then rewinds. */
+	uint64_t deadline = clock_mono_ns() + 15000000000ull;
+
+	while (counter_get(&repl_stats(r)->log[0].failed) == 0 && clock_mono_ns() < deadline)
+		clock_sleep_ns(50000000);
+	assert_true(counter_get(&repl_stats(r)->log[0].failed) > 0);
+	assert_true(counter_get(&repl_stats(r)->log[0].acked_offset) == 0);
+	rd_kafka_mock_broker_set_up(mcluster, 1);
+	assert_true(caught_up(r, 30));
+	assert_true(counter_get(&repl_stats(r)->log[0].resent) > 0);
+	assert_int_equal(repl_stop(r, 5000000000ull), 0);
+	repl_free(r);
+	assert_true(checkpoint(0) == EVENTS);
+}
+
+static void test_fatal_error_new_producer(void **state)
+{
+	struct repl *r;
+
+	(void)state;
+	write_logs(EVENTS, DEAD);
+	r = start();
+	assert_true(caught_up(r, 20));
+	write_logs(EVENTS, 0);
+	repl_inject_fatal(r);
+	assert_true(caught_up(r, 30));
+	assert_true(counter_get(&repl_stats(r)->producer_restarts) == 1);
+	assert_int_equal(repl_stop(r, 5000000000ull), 0);
+	repl_free(r);
+	assert_true(checkpoint(0) == 2 * EVENTS);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_replicates_and_resumes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_outage_rewinds_and_resends, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fatal_error_new_producer, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
