@@ -192,7 +192,12 @@ static int repl_produce(struct repl *r, unsigned k, const struct log_record *rec
 	rd_kafka_headers_t *hdrs = rd_kafka_headers_new(8);
 	char key[24], id[48];
 	int klen = snprintf(key, sizeof(key), "%" PRIu64, rec->source_id);
-	int idlen = snprintf(id, sizeof(id), "%" PRIu64 "-%" PRIu64, rec->source_id, rec->seq);
+	/* A dead letter has no trustworthy ids of its own: its id is its place
+	 * in this appliance's DLQ log, stable across restarts. */
+	int idlen = k == LOG_KIND_DLQ
+			    ? snprintf(id, sizeof(id), "dlq-%" PRIu64, offset)
+			    : snprintf(id, sizeof(id), "%" PRIu64 "-%" PRIu64, rec->source_id,
+				       rec->seq);
 	rd_kafka_resp_err_t err;
 
 	rd_kafka_header_add(hdrs, "event-id", -1, id, idlen);

@@ -99,11 +99,23 @@ int main(int argc, char **argv)
 		sluicectl_usage(stderr);
 		return 2;
 	}
-	rc = admin_request(sock, req, stdout, 5000);
+	char *resp = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&resp, &len);
+
+	if (!out)
+		return 1;
+	rc = admin_request(sock, req, out, 5000);
+	fclose(out);
 	if (rc < 0) {
 		fprintf(stderr, "sluicectl: %s: %s%s\n", sock, strerror(-rc),
 			rc == -ENOENT || rc == -ECONNREFUSED ? " (is sluiced running?)" : "");
+		free(resp);
 		return 1;
 	}
-	return 0;
+	/* The daemon refuses with "error: ..."; that is a failed command. */
+	rc = strncmp(resp, "error:", 6) == 0;
+	fputs(resp, rc ? stderr : stdout);
+	free(resp);
+	return rc;
 }

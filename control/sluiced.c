@@ -31,38 +31,38 @@
 #define SLUICED_IDLE_SLEEP_NS 50000ull
 #define SLUICED_CONTROL_NICE 10
 
+/* Admin requests: "<command> [argument] [json]". */
 static int sluiced_handle(void *ctx, const char *req, FILE *out)
 {
 	struct daemon *d = ctx;
 	struct stats_snapshot s;
-	int json = strstr(req, " json") != NULL;
+	char cmd[32] = "", arg[32] = "", third[32] = "";
+	int words = sscanf(req, "%31s %31s %31s", cmd, arg, third);
+	int json = strcmp(arg, "json") == 0 || strcmp(third, "json") == 0;
 
-	if (strncmp(req, "stats", 5) == 0 || strncmp(req, "lag", 3) == 0) {
+	if (words >= 1 && (strcmp(cmd, "stats") == 0 || strcmp(cmd, "lag") == 0) &&
+	    (words == 1 || json)) {
 		stats_collect(d, &s);
-		if (req[0] == 's')
+		if (cmd[0] == 's')
 			stats_render(&s, out, json);
 		else
 			lag_render(&s, out, json);
 		return 0;
 	}
-	if (strncmp(req, "status", 6) == 0) {
+	if (strcmp(cmd, "status") == 0 && (words == 1 || json)) {
 		status_render(d, out, json);
 		return 0;
 	}
-	if (strncmp(req, "replication ", 12) == 0 && d->repl) {
-		bool pause = strcmp(req + 12, "pause") == 0;
-
-		if (!pause && strcmp(req + 12, "resume") != 0)
-			goto unknown;
-		repl_pause(d->repl, pause);
-		fprintf(out, "replication %s\n", pause ? "paused" : "resumed");
+	if (strcmp(cmd, "replication") == 0 && words == 2 &&
+	    (strcmp(arg, "pause") == 0 || strcmp(arg, "resume") == 0)) {
+		if (!d->repl) {
+			fputs("error: replication is off (--kafka none)\n", out);
+			return -EINVAL;
+		}
+		repl_pause(d->repl, arg[0] == 'p');
+		fprintf(out, "replication %s\n", arg[0] == 'p' ? "paused" : "resumed");
 		return 0;
 	}
-	if (strncmp(req, "replication ", 12) == 0) {
-		fputs("error: replication is off (--kafka none)\n", out);
-		return -EINVAL;
-	}
-unknown:
 	fprintf(out, "error: unknown request '%s'\n", req);
 	return -EINVAL;
 }
