@@ -43,6 +43,7 @@ struct repl_log {
 	uint64_t ckpt_offset;            /* what the checkpoint file says */
 	uint64_t ckpt_ns;
 	bool rewind;                     /* a report failed */
+	int read_error;                  /* last error reading the log, said once */
 	uint64_t *window;                /* REPL_WINDOW bits, by offset */
 };
 
@@ -238,12 +239,12 @@ static unsigned repl_log_pump(struct repl *r, unsigned k)
 	       l->next_offset - l->acked_low < REPL_WINDOW) {
 		if (!l->view_live) {
 			rc = log_reader_next(l->reader, durable, &l->view);
-			if (rc <= 0) {
-				if (rc < 0)
-					plog_err("replication: reading %s at %" PRIu64 ": %s",
-						 log_writer_dir(l->lw), l->next_offset, strerror(-rc));
+			if (rc < 0 && rc != l->read_error)
+				plog_err("replication: reading %s at %" PRIu64 ": %s",
+					 log_writer_dir(l->lw), l->next_offset, strerror(-rc));
+			l->read_error = rc < 0 ? rc : 0;
+			if (rc <= 0)
 				return n;
-			}
 			l->view_live = true;
 			l->view_pos = 0;
 			l->view_index = 0;

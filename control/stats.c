@@ -38,6 +38,8 @@ void stats_collect(const struct daemon *d, struct stats_snapshot *s)
 
 		s->drops[STATS_DROP_DISK] += counter_get(&ls->records_lost_disk);
 		s->commits += counter_get(&ls->commits);
+		s->disk_errors += counter_get(&ls->disk_errors);
+		s->torn_bytes_cut += counter_get(&ls->torn_bytes_cut);
 		s->commit_full_wait_us += counter_get(&ls->full_wait_ns) / 1000;
 		if (counter_get(&ls->full_wait_ns_max) / 1000 > s->commit_full_wait_us_max)
 			s->commit_full_wait_us_max = counter_get(&ls->full_wait_ns_max) / 1000;
@@ -91,6 +93,8 @@ static const struct {
 	GAUGE(queue_capacity, "capacity of that queue"),
 	GAUGE(queue_used_max, "high-water mark of that queue"),
 	COUNTER(commits, "fdatasync rounds that moved a durable offset"),
+	COUNTER(disk_errors, "failed writes or fdatasyncs; what they lost is in drops"),
+	COUNTER(torn_bytes_cut, "bytes of a torn log tail cut at start"),
 	GAUGE(commit_us_max, "longest fdatasync round, microseconds"),
 	COUNTER(commit_full_wait_us, "time appends waited for a free write buffer, microseconds"),
 	GAUGE(commit_full_wait_us_max, "longest such wait, microseconds"),

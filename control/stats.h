@@ -39,6 +39,8 @@ struct stats_snapshot {
 	uint64_t commit_full_wait_us;
 	uint64_t commit_full_wait_us_max;
 	uint64_t commits;
+	uint64_t disk_errors;
+	uint64_t torn_bytes_cut;
 	uint64_t raw_seq_evictions;
 };
 

@@ -9,25 +9,21 @@
 static void log_service_take(struct log_service *svc, struct log_batchbuf *b)
 {
 	struct log_writer *lw;
-	int rc;
 
 	assert(b->kind < LOG_KINDS && b->count > 0);
 	lw = svc->logs[b->kind];
 	counter_add(&svc->stats.records_in[b->kind], b->count);
-	rc = log_writer_append(lw, b->data, b->bytes, b->count, b->first_arrival_ns);
-	if (rc < 0)
-		svc->error = rc;  /* the writer counted what the disk lost */
+	/* On failure the writer has counted what the disk lost. */
+	(void)log_writer_append(lw, b->data, b->bytes, b->count, b->first_arrival_ns);
 }
 
-static bool log_service_poll_logs(struct log_service *svc, bool wait)
+static bool log_service_poll_logs(struct log_service *svc)
 {
 	bool busy = false;
-	int rc;
 
 	for (int k = 0; k < LOG_KINDS; k++) {
-		rc = log_writer_poll(svc->logs[k], wait && log_writer_busy(svc->logs[k]));
-		if (rc < 0)
-			svc->error = rc;
+		/* Errors are counted by the writer; the service carries on. */
+		(void)log_writer_poll(svc->logs[k], false);
 		busy |= log_writer_busy(svc->logs[k]);
 	}
 	return busy;
@@ -52,7 +48,7 @@ int log_service_run(void *arg)
 		}
 		if (n)
 			counter_add(&svc->stats.batches, n);
-		busy = log_service_poll_logs(svc, false);
+		busy = log_service_poll_logs(svc);
 		if (n > 0)
 			continue;
 		if (atomic_load(&svc->stop) && queue_count(svc->queue) == 0)
@@ -62,11 +58,7 @@ int log_service_run(void *arg)
 		else
 			clock_sleep_ns(svc->idle_sleep_ns / 4);
 	}
-	for (int k = 0; k < LOG_KINDS; k++) {
-		int rc = log_writer_flush(svc->logs[k]);
-
-		if (rc < 0)
-			svc->error = rc;
-	}
+	for (int k = 0; k < LOG_KINDS; k++)
+		(void)log_writer_flush(svc->logs[k]);
 	return 0;
 }

@@ -45,12 +45,12 @@ struct log_service {
 	struct log_writer *logs[LOG_KINDS];
 	uint64_t idle_sleep_ns;  /* when there is nothing to do */
 	_Atomic bool stop;       /* set after the producers have stopped */
-	int error;               /* last disk error, for the control plane */
 	struct log_service_stats stats;
 };
 
 /* lcore entry: runs until stop is set and the queue is empty, then makes
- * everything durable and returns 0. Disk errors are counted, not fatal. */
+ * everything durable and returns 0. Disk errors are counted by the log
+ * writers (records_lost_disk, disk_errors), not fatal. */
 int log_service_run(void *arg);
 
 #endif
