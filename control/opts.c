@@ -57,8 +57,9 @@ static const struct opt_def opt_table[] = {
 	  false, "kernel receive buffer per socket" },
 	{ "segment-bytes", OPT_U64, OFF(segment_bytes), 1u << 20, 1ull << 40, "67108864",
 	  NULL, false, "roll a log segment at this size" },
-	{ "enqueue-retry-us", OPT_U64, OFF(enqueue_retry_us), 0, 1000000, "5000", NULL,
-	  false, "how long a worker retries a full queue before counting a drop" },
+	{ "enqueue-retry-us", OPT_U64, OFF(enqueue_retry_us), 0, 1000000, "100000", NULL,
+	  false, "how long a worker waits on a full queue before counting a drop "
+		 "(the socket buffer keeps absorbing meanwhile)" },
 	{ "flush-us", OPT_U64, OFF(flush_us), 10, 1000000, "500", NULL, false,
 	  "longest a partly filled batch waits in a worker" },
 	{ "drain-timeout-s", OPT_U64, OFF(drain_timeout_s), 0, 3600, "30", NULL, true,

@@ -10,6 +10,9 @@
 
 #include "platform/clock.h"
 
+#define WORKER_SPIN_STEPS 256
+#define WORKER_SLEEP_STEP_NS 20000ull
+
 const char *worker_drop_name(enum worker_drop d)
 {
 	static const char *names[WORKER_DROPS] = { "queue_full", "no_buffer" };
@@ -38,20 +41,34 @@ void worker_destroy(struct worker *w)
 	free(w);
 }
 
+/* One wait step while the log service is behind: spin briefly (it is
+ * usually a moment), then sleep in short steps so a long wait does not burn
+ * the core. Returns false once the retry budget is spent. */
+static bool worker_backoff(const struct worker *w, uint64_t *deadline, unsigned *step)
+{
+	uint64_t now = clock_mono_ns();
+
+	if (!*deadline)
+		*deadline = now + w->cfg.enqueue_retry_ns;
+	else if (now >= *deadline)
+		return false;
+	if ((*step)++ < WORKER_SPIN_STEPS)
+		rte_pause();
+	else
+		clock_sleep_ns(WORKER_SLEEP_STEP_NS);
+	return true;
+}
+
 /* Gets an empty buffer, retrying for at most enqueue_retry_ns. */
 static struct log_batchbuf *worker_get_buf(struct worker *w, enum log_kind k)
 {
 	uint64_t deadline = 0;
+	unsigned step = 0;
 	void *obj;
 
 	while (pool_get(w->cfg.pool, &obj) < 0) {
-		uint64_t now = clock_mono_ns();
-
-		if (!deadline)
-			deadline = now + w->cfg.enqueue_retry_ns;
-		else if (now >= deadline)
+		if (!worker_backoff(w, &deadline, &step))
 			return NULL;
-		rte_pause();
 	}
 	struct log_batchbuf *b = obj;
 	b->kind = k;
@@ -67,21 +84,17 @@ void worker_flush(struct worker *w, enum log_kind k)
 {
 	struct log_batchbuf *b = w->cur[k];
 	uint64_t deadline = 0;
+	unsigned step = 0;
 
 	if (!b || b->count == 0)
 		return;
 	while (queue_enqueue_burst(w->cfg.queue, (void **)&b, 1) == 0) {
-		uint64_t now = clock_mono_ns();
-
-		if (!deadline) {
-			deadline = now + w->cfg.enqueue_retry_ns;
-		} else if (now >= deadline) {
+		if (!worker_backoff(w, &deadline, &step)) {
 			counter_add(&w->stats.drops[WORKER_DROP_QUEUE_FULL], b->count);
 			b->count = 0;
 			b->bytes = 0;
 			return;
 		}
-		rte_pause();
 	}
 	counter_add(k == LOG_KIND_EVENTS ? &w->stats.events_enqueued
 					 : &w->stats.dlq_enqueued, b->count);
