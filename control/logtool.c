@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "dataplane/slf.h"
 #include "storage/log_reader.h"
@@ -141,4 +142,43 @@ int logtool_dump(const char *data_dir, const char *which, uint64_t from,
 	}
 	log_reader_close(r);
 	return rc == -ENODATA || rc >= 0 ? 0 : rc;  /* -ENODATA: the end of the log */
+}
+
+int logtool_segments(const char *data_dir, const uint64_t durable[2],
+		     const uint64_t replicated[2], FILE *out, int json)
+{
+	char dir[LOG_PATH_MAX], path[LOG_PATH_MAX];
+	uint64_t base, next;
+	struct stat st;
+	int rc;
+
+	for (int k = 0; k < 2; k++) {
+		snprintf(dir, sizeof(dir), "%s/%s", data_dir, logtool_logs[k]);
+		rc = log_segment_find(dir, 0, &base);
+		if (rc == -ENOENT)
+			rc = log_segment_next(dir, 0, &base);
+		while (rc == 0) {
+			int more = log_segment_next(dir, base, &next) == 0;
+			uint64_t end = more ? next : durable[k];
+
+			if (log_segment_path(path, sizeof(path), dir, base) < 0 || stat(path, &st) < 0)
+				return -errno;
+			if (json)
+				fprintf(out, "{\"log\":\"%s\",\"base_offset\":%" PRIu64
+					",\"end_offset\":%" PRIu64 ",\"bytes\":%lld,\"replicated\":%s}\n",
+					logtool_logs[k], base, end, (long long)st.st_size,
+					end <= replicated[k] ? "true" : "false");
+			else
+				fprintf(out, "%-6s %020" PRIu64 ".log  offsets %" PRIu64 "..%" PRIu64
+					"  %lld bytes  %s\n", logtool_logs[k], base, base, end,
+					(long long)st.st_size,
+					end <= replicated[k] ? "replicated" : "not yet replicated");
+			if (!more)
+				break;
+			base = next;
+		}
+		if (rc < 0 && rc != -ENOENT)
+			return rc;
+	}
+	return 0;
 }

@@ -14,4 +14,10 @@ int logtool_verify(const char *data_dir, FILE *out, int json);
 int logtool_dump(const char *data_dir, const char *which, uint64_t from,
 		 uint64_t count, FILE *out, int json);
 
+/* Lists the segment files of both logs: base offset, bytes, the offset
+ * range they hold (up to the next segment, or durable[k] for the last) and
+ * whether Kafka has all of it (below replicated[k]). Reads no record. */
+int logtool_segments(const char *data_dir, const uint64_t durable[2],
+		     const uint64_t replicated[2], FILE *out, int json);
+
 #endif

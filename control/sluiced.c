@@ -14,6 +14,7 @@
 
 #include "control/admin.h"
 #include "control/daemon.h"
+#include "control/logtool.h"
 #include "control/metrics.h"
 #include "control/stats.h"
 #include "platform/clock.h"
@@ -30,6 +31,7 @@
 	((SLUICED_QUEUE_POW2 - 1) + (workers) * LOG_KINDS + LOG_SERVICE_BURST + 8)
 #define SLUICED_IDLE_SLEEP_NS 50000ull
 #define SLUICED_CONTROL_NICE 10
+#define SLUICED_DLQ_SHOWN 20u
 
 /* Admin requests: "<command> [argument] [json]". */
 static int sluiced_handle(void *ctx, const char *req, FILE *out)
@@ -48,6 +50,20 @@ static int sluiced_handle(void *ctx, const char *req, FILE *out)
 		else
 			lag_render(&s, out, json);
 		return 0;
+	}
+	if (strcmp(cmd, "segments") == 0 && (words == 1 || json)) {
+		stats_collect(d, &s);
+		return logtool_segments(d->cfg.data_dir, s.durable_offset, s.replicated_offset,
+					out, json);
+	}
+	if (strcmp(cmd, "dlq") == 0 && (words == 1 || json)) {
+		/* The newest dead letters, oldest first. */
+		uint64_t end = log_writer_durable_offset(d->logs[LOG_KIND_DLQ]);
+		uint64_t from = end > SLUICED_DLQ_SHOWN ? end - SLUICED_DLQ_SHOWN : 0;
+
+		if (end == 0)
+			return json ? 0 : (fputs("no dead letters\n", out), 0);
+		return logtool_dump(d->cfg.data_dir, "dlq", from, end - from, out, json);
 	}
 	if (strcmp(cmd, "status") == 0 && (words == 1 || json)) {
 		status_render(d, out, json);

@@ -127,6 +127,16 @@ static void test_metrics_and_reload(void **state)
 		 daemon_.sock);
 	assert_int_equal(it_run(cmd, out, sizeof(out)), 0);
 	assert_non_null(strstr(out, "\"state\":\"running\""));
+	/* The newest 20 dead letters, each with its reason; the segments. */
+	snprintf(cmd, sizeof(cmd), "'%s' --socket '%s' dlq --json | grep -c '\"dlq_reason\":\"'",
+		 it_path("SLUICECTL"), daemon_.sock);
+	assert_int_equal(it_run(cmd, out, sizeof(out)), 0);
+	assert_int_equal(atoi(out), 20);
+	snprintf(cmd, sizeof(cmd), "'%s' --socket '%s' segments --json", it_path("SLUICECTL"),
+		 daemon_.sock);
+	assert_int_equal(it_run(cmd, out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "{\"log\":\"events\",\"base_offset\":0,"));
+	assert_non_null(strstr(out, "\"replicated\":false"));  /* --kafka none */
 
 	write_ini("log-level = debug\nworkers = 2\n");
 	kill(daemon_.pid, SIGHUP);
