@@ -25,7 +25,8 @@
  *
  * All integers little-endian. Record i of a batch has offset base_offset + i;
  * offsets are dense across batches and segments. A batch is written whole by
- * one commit, so a reader that sees base_offset < durable offset may trust it.
+ * one write and made durable whole by one fdatasync round, so a reader that
+ * sees base_offset < durable offset may trust all of it.
  */
 #ifndef SLUICE_STORAGE_LOG_TYPES_H
 #define SLUICE_STORAGE_LOG_TYPES_H

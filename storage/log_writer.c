@@ -1,8 +1,14 @@
-/* Log writer: record batches in two commit buffers, one being filled while
- * the other is in flight as an io_uring write linked to an fdatasync. A
- * commit is durable when its fdatasync completes; only then does the durable
- * offset move. Waiting data is committed as soon as nothing is in flight, so
- * commits grow with load (group commit) and stay small when idle. */
+/* Log writer. Records are packed into record batches inside a ring of write
+ * buffers; buffers are written in order through io_uring, one write in
+ * flight, and freed as soon as the page cache has them. Separately, one
+ * fdatasync round at a time covers every write completed before it was
+ * issued; when it completes, the durable offset moves to the end of those
+ * writes. So a slow fdatasync holds back durability, not the writes, and
+ * rounds grow with load (group commit) while staying small when idle.
+ *
+ *   append -> [FILLING] -> [QUEUED] -> [WRITING] -> free      write path
+ *                        written_offset -> fdatasync -> durable_offset
+ */
 #include "storage/log_writer.h"
 
 #include <assert.h>
