@@ -81,6 +81,29 @@ static bool repl_bit_test_clear(uint64_t *w, uint64_t off)
 	return set;
 }
 
+/* Arrival to acknowledgement, from the message's own arrival-time header. */
+static void repl_observe_ack(struct repl_log_stats *st, const rd_kafka_message_t *m)
+{
+	rd_kafka_headers_t *hdrs;
+	const void *val;
+	size_t size;
+	uint64_t arrival = 0, now;
+
+	if (rd_kafka_message_headers(m, &hdrs) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+	    rd_kafka_header_get_last(hdrs, "arrival-time", &val, &size) !=
+		    RD_KAFKA_RESP_ERR_NO_ERROR)
+		return;
+	for (size_t i = 0; i < size && i < 20; i++) {
+		char c = ((const char *)val)[i];
+
+		if (c < '0' || c > '9')
+			return;
+		arrival = arrival * 10 + (uint64_t)(c - '0');
+	}
+	now = clock_real_ns();
+	histo_observe(&st->ack_latency, now > arrival ? (now - arrival) / 1000 : 0, 1);
+}
+
 static void repl_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
 	struct repl *r = opaque;
@@ -100,6 +123,7 @@ static void repl_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque
 	}
 	counter_add(&st->acked, 1);
 	counter_add(&st->acked_bytes, m->len);
+	repl_observe_ack(st, m);
 	if (off < l->acked_low)
 		return;  /* an old duplicate after a rewind */
 	l->window[(off % REPL_WINDOW) / 64] |= 1ull << (off % 64);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "platform/counter.h"
+#include "platform/histo.h"
 #include "storage/log_service.h"
 #include "storage/log_writer.h"
 
@@ -32,6 +33,7 @@ struct repl_log_stats {
 	counter_t acked_offset;     /* every record below is in Kafka */
 	counter_t acked_bytes;
 	counter_t checkpoints;
+	struct histo ack_latency;   /* arrival -> acknowledged by Kafka */
 };
 
 struct repl_stats {

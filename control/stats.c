@@ -49,12 +49,15 @@ void stats_collect(const struct daemon *d, struct stats_snapshot *s)
 		s->replicated_offset[k] = repl_checkpoint_offset(log_writer_dir(d->logs[k]));
 	}
 	s->events_durable = counter_get(&log_writer_stats(d->logs[LOG_KIND_EVENTS])->records_durable);
+	histo_add_to(&log_writer_stats(d->logs[LOG_KIND_EVENTS])->durable_latency,
+		     &s->latency_durable);
 	s->dlq_records = counter_get(&log_writer_stats(d->logs[LOG_KIND_DLQ])->records_durable);
 	if (d->repl) {
 		const struct repl_stats *rs = repl_stats(d->repl);
 
 		s->events_replicated = counter_get(&rs->log[LOG_KIND_EVENTS].acked);
 		s->dlq_replicated = counter_get(&rs->log[LOG_KIND_DLQ].acked);
+		histo_add_to(&rs->log[LOG_KIND_EVENTS].ack_latency, &s->latency_kafka_ack);
 		for (int k = 0; k < LOG_KINDS; k++) {
 			s->replicated_offset[k] = counter_get(&rs->log[k].acked_offset);
 			s->replication_resent += counter_get(&rs->log[k].resent);
@@ -63,6 +66,10 @@ void stats_collect(const struct daemon *d, struct stats_snapshot *s)
 	}
 	s->replication_lag_events = s->durable_offset[LOG_KIND_EVENTS] -
 				    s->replicated_offset[LOG_KIND_EVENTS];
+	s->latency_durable_p50_us = histo_quantile_us(&s->latency_durable, 0.50);
+	s->latency_durable_p99_us = histo_quantile_us(&s->latency_durable, 0.99);
+	s->latency_kafka_ack_p50_us = histo_quantile_us(&s->latency_kafka_ack, 0.50);
+	s->latency_kafka_ack_p99_us = histo_quantile_us(&s->latency_kafka_ack, 0.99);
 	s->queue_used = queue_count(d->queue);
 	s->queue_capacity = queue_capacity(d->queue);
 	s->queue_used_max = counter_get(&d->service.stats.queue_used_max);
@@ -99,6 +106,10 @@ static const struct {
 	COUNTER(commit_full_wait_us, "time appends waited for a free write buffer, microseconds"),
 	GAUGE(commit_full_wait_us_max, "longest such wait, microseconds"),
 	COUNTER(raw_seq_evictions, "raw-mode senders whose numbering restarted"),
+	GAUGE(latency_durable_p50_us, "arrival to durable, median bucket bound, microseconds"),
+	GAUGE(latency_durable_p99_us, "arrival to durable, 99th percentile bucket bound, microseconds"),
+	GAUGE(latency_kafka_ack_p50_us, "arrival to Kafka ack, median bucket bound, microseconds"),
+	GAUGE(latency_kafka_ack_p99_us, "arrival to Kafka ack, 99th percentile bucket bound, microseconds"),
 };
 
 static uint64_t stats_field(const struct stats_snapshot *s, size_t i)
@@ -132,6 +143,10 @@ void stats_render_prometheus(const struct stats_snapshot *s, FILE *out)
 	for (int r = 1; r < SLF_REASONS; r++)
 		fprintf(out, "sluice_dlq_by_reason_total{reason=\"%s\"} %" PRIu64 "\n",
 			slf_reason_name((enum slf_reason)r), s->dlq_by_reason[r]);
+	histo_render_prometheus(&s->latency_durable, "sluice_latency_durable_seconds",
+				"events: arrival to durable (write and fdatasync done)", out);
+	histo_render_prometheus(&s->latency_kafka_ack, "sluice_latency_kafka_ack_seconds",
+				"events: arrival to acknowledged by Kafka", out);
 	fputs("# HELP sluice_log_durable_offset offset after the last durable record\n"
 	      "# TYPE sluice_log_durable_offset gauge\n", out);
 	for (int k = 0; k < LOG_KINDS; k++)

@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "control/daemon.h"
+#include "platform/histo.h"
 
 enum stats_drop {
 	STATS_DROP_QUEUE_FULL,
@@ -42,6 +43,10 @@ struct stats_snapshot {
 	uint64_t disk_errors;
 	uint64_t torn_bytes_cut;
 	uint64_t raw_seq_evictions;
+	uint64_t latency_durable_p50_us, latency_durable_p99_us;
+	uint64_t latency_kafka_ack_p50_us, latency_kafka_ack_p99_us;
+	struct histo_snapshot latency_durable;    /* events: arrival -> durable */
+	struct histo_snapshot latency_kafka_ack;  /* events: arrival -> Kafka ack */
 };
 
 void stats_collect(const struct daemon *d, struct stats_snapshot *s);

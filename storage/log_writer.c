@@ -28,6 +28,7 @@
 #define LOG_WRITER_RING_ENTRIES 8
 #define LOG_WRITER_EAGER_BYTES (256u << 10) /* write early only in chunks this big */
 #define LOG_WRITER_SETTLE_ROUNDS 1000000u   /* bound on waits for the disk */
+#define LOG_WRITER_LATENCY_RING 8192u     /* appends awaiting durability, for latency */
 #define LOG_OP_WRITE 0u
 #define LOG_OP_SYNC 1u
 
@@ -60,6 +61,14 @@ struct log_sync {
 	uint64_t started_ns;
 };
 
+/* An append on its way to durability: when the durable offset passes
+ * end_offset, its records have waited since first_arrival_ns at most. */
+struct log_pending {
+	uint64_t end_offset;
+	uint64_t first_arrival_ns;
+	uint32_t count;
+};
+
 struct log_writer {
 	struct log_writer_config cfg;
 	char dir[LOG_PATH_MAX];
@@ -85,6 +94,8 @@ struct log_writer {
 	uint32_t batch_records;
 	uint64_t batch_base;
 	uint64_t batch_first_arrival_ns;
+	struct log_pending pending[LOG_WRITER_LATENCY_RING];
+	unsigned pending_head, pending_count;
 	unsigned inject_write_nth, inject_sync_nth;
 	int inject_write_err, inject_sync_err;
 	struct log_writer_stats stats;
@@ -391,6 +402,38 @@ static void log_buf_reset(struct log_buf *b)
 	b->written = 0;
 }
 
+static void log_writer_track(struct log_writer *lw, uint32_t count, uint64_t arrival_ns)
+{
+	struct log_pending *p;
+
+	if (!arrival_ns || lw->pending_count == LOG_WRITER_LATENCY_RING) {
+		counter_add(&lw->stats.latency_untracked, count);
+		return;
+	}
+	p = &lw->pending[(lw->pending_head + lw->pending_count++) % LOG_WRITER_LATENCY_RING];
+	p->end_offset = lw->next_offset;
+	p->first_arrival_ns = arrival_ns;
+	p->count = count;
+}
+
+/* The durable offset moved: what it passed has a latency now. */
+static void log_writer_settle_latency(struct log_writer *lw, uint64_t durable)
+{
+	uint64_t now = clock_real_ns();
+
+	while (lw->pending_count) {
+		struct log_pending *p = &lw->pending[lw->pending_head];
+
+		if (p->end_offset > durable)
+			break;
+		histo_observe(&lw->stats.durable_latency,
+			      now > p->first_arrival_ns ? (now - p->first_arrival_ns) / 1000 : 0,
+			      p->count);
+		lw->pending_head = (lw->pending_head + 1) % LOG_WRITER_LATENCY_RING;
+		lw->pending_count--;
+	}
+}
+
 /* Drops every record from `from` on: they can no longer become durable.
  * Buffers from index first on are emptied. */
 static void log_writer_drop_from(struct log_writer *lw, uint64_t from, unsigned first)
@@ -403,6 +446,10 @@ static void log_writer_drop_from(struct log_writer *lw, uint64_t from, unsigned 
 	lw->fill = lw->write_next = first;
 	lw->batch_start = UINT32_MAX;
 	lw->next_offset = from;
+	while (lw->pending_count &&
+	       lw->pending[(lw->pending_head + lw->pending_count - 1) % LOG_WRITER_LATENCY_RING]
+			       .end_offset > from)
+		lw->pending_count--;  /* lost, not late */
 }
 
 /* A write failed: the buffers from it on are lost, what was written before
@@ -481,6 +528,7 @@ static void log_writer_sync_done(struct log_writer *lw)
 	lw->durable_seg_base = y->seg_base;
 	lw->durable_seg_bytes = y->seg_bytes;
 	counter_add(&lw->stats.records_durable, y->target - before);
+	log_writer_settle_latency(lw, y->target);
 	counter_add(&lw->stats.commits, 1);
 	if (took > counter_get(&lw->stats.commit_ns_max))
 		counter_set(&lw->stats.commit_ns_max, took);
@@ -622,6 +670,7 @@ int log_writer_append(struct log_writer *lw, const uint8_t *records,
 	lw->batch_records += count;
 	lw->next_offset += count;
 	b->end_offset = lw->next_offset;
+	log_writer_track(lw, count, first_arrival_ns);
 	return 0;
 }
 

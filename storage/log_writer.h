@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "platform/counter.h"
+#include "platform/histo.h"
 
 struct log_writer_config {
 	uint64_t segment_bytes_max;  /* roll once a segment has reached this */
@@ -37,6 +38,8 @@ struct log_writer_stats {
 	counter_t full_wait_ns;      /* time appends waited for a free buffer */
 	counter_t full_wait_ns_max;
 	counter_t commit_ns_max;     /* longest fdatasync round */
+	struct histo durable_latency; /* arrival -> durable, per record */
+	counter_t latency_untracked; /* records past the tracking ring */
 };
 
 struct log_writer;
@@ -46,7 +49,8 @@ struct log_writer;
 int log_writer_open(struct log_writer **out, const char *dir,
 		    const struct log_writer_config *cfg);
 
-/* Appends count records (bytes of log_record_encode output). May wait for a
+/* Appends count records (bytes of log_record_encode output); the oldest
+ * arrived at first_arrival_ns (real time; 0: not tracked for latency). May wait for a
  * write to finish when every buffer is busy. On a disk error the records that
  * can no longer become durable are dropped and counted in records_lost_disk,
  * and the error is returned. */

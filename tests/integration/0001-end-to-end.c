@@ -146,6 +146,11 @@ static void test_end_to_end(void **state)
 	assert_true(it_json_u64(json, "no_buffer") == 0);
 	assert_true(it_json_u64(json, "disk") == 0);
 	assert_true(it_json_u64(json, "events_replicated") == valid);
+	/* Every event's latency was measured, to durable and to Kafka's ack. */
+	assert_true(it_json_u64(json, "latency_durable_p99_us") > 0);
+	assert_true(it_json_u64(json, "latency_durable_p99_us") <= 10000000);
+	assert_true(it_json_u64(json, "latency_kafka_ack_p99_us") >=
+		    it_json_u64(json, "latency_durable_p50_us"));
 	check_topic(broken, valid);
 	snprintf(cmd, sizeof(cmd), "kcat -b '%s' -C -t '%s.dlq' -o beginning -e -q -f '%%h\\n' "
 		 "| grep -c dlq-reason=", bootstrap, topic);
