@@ -24,22 +24,10 @@
 #define EVENTS 1000000u
 #define PER_SOURCE (EVENTS / SOURCES)
 
-static char bootstrap[256], topic[128];
-static struct it_daemon daemon_;
-static char json[8192];
+IT_FIXTURE("it0001")
 
-static int setup(void **state)
-{
-	(void)state;
-	return it_fixture_setup("it0001", bootstrap, sizeof(bootstrap), topic, sizeof(topic));
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	return it_fixture_teardown(&daemon_);
-}
-
+/* Waits until the daemon is idle: every frame accounted for and Kafka has
+ * acknowledged everything durable. */
 static void wait_settled(uint64_t frames, int timeout_s)
 {
 	uint64_t deadline = it_now_ms() + (uint64_t)timeout_s * 1000;

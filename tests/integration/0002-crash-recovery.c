@@ -25,22 +25,9 @@
 #define EVENTS 400000u
 #define PER_SOURCE (EVENTS / SOURCES)
 
-static char bootstrap[256], topic[128];
-static struct it_daemon daemon_;
-static char json[8192];
+IT_FIXTURE("it0002")
 
-static int setup(void **state)
-{
-	(void)state;
-	return it_fixture_setup("it0002", bootstrap, sizeof(bootstrap), topic, sizeof(topic));
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	return it_fixture_teardown(&daemon_);
-}
-
+/* Appends half a batch to the newest events segment. */
 static void tear_tail(void)
 {
 	char cmd[512];

@@ -34,6 +34,24 @@ int it_fixture_setup(const char *prefix, char *bootstrap, size_t bsize, char *to
 		     size_t tsize);
 int it_fixture_teardown(struct it_daemon *d);
 
+/* The usual fixture of a test file: the broker, a topic of its own, one
+ * daemon, a stats buffer, and cmocka's setup and teardown for them. */
+#define IT_FIXTURE(prefix)                                                       \
+	static char bootstrap[256], topic[128];                                  \
+	static struct it_daemon daemon_;                                         \
+	static char json[8192];                                                  \
+	static int setup(void **state)                                           \
+	{                                                                        \
+		(void)state;                                                     \
+		return it_fixture_setup(prefix, bootstrap, sizeof(bootstrap),    \
+					topic, sizeof(topic));                   \
+	}                                                                        \
+	static int teardown(void **state)                                        \
+	{                                                                        \
+		(void)state;                                                     \
+		return it_fixture_teardown(&daemon_);                            \
+	}
+
 /* A free UDP (or TCP) port on 127.0.0.1. */
 int it_free_udp_port(void);
 int it_free_tcp_port(void);
