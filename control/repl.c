@@ -58,7 +58,8 @@ struct repl {
 	_Atomic bool stop;
 	_Atomic bool paused;
 	_Atomic bool inject_fatal;
-	uint64_t drain_deadline_ns;
+	_Atomic uint64_t drain_deadline_ns;
+	bool joined;
 	int result;
 	struct repl_stats stats;
 };
@@ -497,11 +498,31 @@ void repl_pause(struct repl *r, bool paused)
 	counter_set(&r->stats.paused, paused);
 }
 
+void repl_stop_begin(struct repl *r, uint64_t timeout_ns)
+{
+	atomic_store(&r->drain_deadline_ns, clock_mono_ns() + timeout_ns);
+	atomic_store(&r->stop, true);
+}
+
+void repl_stop_now(struct repl *r)
+{
+	atomic_store(&r->drain_deadline_ns, clock_mono_ns());
+}
+
+bool repl_stop_done(struct repl *r, int *result)
+{
+	if (!r->joined && pthread_tryjoin_np(r->thread, NULL) == 0)
+		r->joined = true;
+	if (r->joined)
+		*result = r->result;
+	return r->joined;
+}
+
 int repl_stop(struct repl *r, uint64_t timeout_ns)
 {
-	r->drain_deadline_ns = clock_mono_ns() + timeout_ns;
-	atomic_store(&r->stop, true);
+	repl_stop_begin(r, timeout_ns);
 	pthread_join(r->thread, NULL);
+	r->joined = true;
 	return r->result;
 }
 

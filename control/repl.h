@@ -62,6 +62,13 @@ void repl_pause(struct repl *r, bool paused);
 int repl_stop(struct repl *r, uint64_t timeout_ns);
 void repl_free(struct repl *r);
 
+/* The same without blocking, for a main loop that keeps serving: begin,
+ * then poll done (true once the thread has ended; *result as repl_stop's).
+ * stop_now cuts the drain short: the backlog stays in the log. */
+void repl_stop_begin(struct repl *r, uint64_t timeout_ns);
+bool repl_stop_done(struct repl *r, int *result);
+void repl_stop_now(struct repl *r);
+
 const struct repl_stats *repl_stats(const struct repl *r);
 
 /* Test seam: the replication thread raises a fatal idempotence error on its

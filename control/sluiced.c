@@ -253,43 +253,75 @@ static int sluiced_launch(struct daemon *d)
 	return rc;
 }
 
-/* SIGTERM: stop RX, let the workers flush, let the log service drain the
- * queue and fsync, then give Kafka the backlog within the drain timeout. */
-static int sluiced_drain(struct daemon *d)
+/* SIGTERM, first half: stop RX, let the workers flush, let the log service
+ * drain the queue and fsync, then start giving Kafka the backlog. The main
+ * loop keeps serving the admin socket while that goes on. */
+static void sluiced_drain_begin(struct daemon *d)
 {
-	struct stats_snapshot s;
-	int rc = 0;
-
 	d->state = "draining";
-	metrics_stop(d->metrics);  /* its thread reads what the drain frees */
-	d->metrics = NULL;
 	for (unsigned i = 0; i < d->worker_count; i++)
 		atomic_store(&d->workers[i]->stop, true);
 	for (unsigned i = 0; i < d->worker_count; i++)
 		eal_wait(d->worker_lcores[i]);
 	atomic_store(&d->service.stop, true);
 	eal_wait(d->service_lcore);
-	if (d->repl) {
-		rc = repl_stop(d->repl, d->cfg.drain_timeout_s * 1000000000ull);
-		if (rc == -ETIMEDOUT)
-			plog_warn("Kafka did not take the whole backlog within %" PRIu64
-				  " s; it stays in the log and goes first at the next start",
-				  d->cfg.drain_timeout_s);
-	}
+	if (d->repl)
+		repl_stop_begin(d->repl, d->cfg.drain_timeout_s * 1000000000ull);
+}
+
+/* True once the replicator is done with the backlog (or gave up on it). */
+static bool sluiced_drain_done(struct daemon *d)
+{
+	int rc;
+
+	if (!d->repl || !repl_stop_done(d->repl, &rc))
+		return !d->repl;
+	if (rc == -ETIMEDOUT)
+		plog_warn("Kafka did not take the whole backlog; it stays in the log and "
+			  "goes first at the next start");
+	return true;
+}
+
+static void sluiced_drain_finish(struct daemon *d)
+{
+	struct stats_snapshot s;
+
+	metrics_stop(d->metrics);  /* its thread reads what is freed below */
+	d->metrics = NULL;
 	stats_collect(d, &s);
 	plog_info("drained: frames_received=%" PRIu64 " events_durable=%" PRIu64
-		  " dlq_records=%" PRIu64 " drops=%" PRIu64 " rx_missed_packets=%" PRIu64,
+		  " dlq_records=%" PRIu64 " drops=%" PRIu64 " rx_missed_packets=%" PRIu64
+		  " replication_lag_events=%" PRIu64,
 		  s.frames_received, s.events_durable, s.dlq_records,
-		  s.drops[0] + s.drops[1] + s.drops[2], s.rx_missed_packets);
+		  s.drops[0] + s.drops[1] + s.drops[2], s.rx_missed_packets,
+		  s.replication_lag_events);
 	repl_free(d->repl);
 	d->repl = NULL;
-	return rc == -ETIMEDOUT ? 0 : rc;
+}
+
+/* SIGTERM/SIGINT begin the drain, a second one cuts its wait for Kafka
+ * short; SIGHUP reloads. */
+static void sluiced_signal(struct daemon *d, int sfd)
+{
+	struct signalfd_siginfo si;
+
+	if (read(sfd, &si, sizeof(si)) != (ssize_t)sizeof(si))
+		return;
+	if (si.ssi_signo == SIGHUP) {
+		sluiced_reload(d);
+	} else if (strcmp(d->state, "draining") != 0) {
+		plog_info("%s: draining", strsignal((int)si.ssi_signo));
+		sluiced_drain_begin(d);
+	} else if (d->repl) {
+		plog_warn("%s again: not waiting for Kafka any longer",
+			  strsignal((int)si.ssi_signo));
+		repl_stop_now(d->repl);
+	}
 }
 
 static int sluiced_loop(struct daemon *d, struct admin *admin)
 {
 	struct pollfd pfd[2];
-	struct signalfd_siginfo si;
 	sigset_t set;
 	int sfd, rc;
 
@@ -303,25 +335,29 @@ static int sluiced_loop(struct daemon *d, struct admin *admin)
 	pfd[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
 	pfd[1] = (struct pollfd){ .fd = admin_fd(admin), .events = POLLIN };
 	for (;;) {
-		if (poll(pfd, 2, 1000) < 0 && errno != EINTR)
+		bool draining = strcmp(d->state, "draining") == 0;
+
+		if (draining && sluiced_drain_done(d))
 			break;
+		if (poll(pfd, 2, draining ? 50 : 1000) < 0 && errno != EINTR) {
+			plog_err("poll: %s; draining", strerror(errno));
+			if (!draining)
+				sluiced_drain_begin(d);
+			while (!sluiced_drain_done(d))
+				clock_sleep_ns(50000000);
+			break;
+		}
 		if (pfd[1].revents & POLLIN) {
 			rc = admin_serve(admin, sluiced_handle, d);
 			if (rc < 0)
 				plog_warn("admin socket: %s", strerror(-rc));
 		}
-		if (!(pfd[0].revents & POLLIN) ||
-		    read(sfd, &si, sizeof(si)) != (ssize_t)sizeof(si))
-			continue;
-		if (si.ssi_signo == SIGHUP) {
-			sluiced_reload(d);
-			continue;
-		}
-		plog_info("%s: draining", strsignal((int)si.ssi_signo));
-		break;
+		if (pfd[0].revents & POLLIN)
+			sluiced_signal(d, sfd);
 	}
 	close(sfd);
-	return sluiced_drain(d);
+	sluiced_drain_finish(d);
+	return 0;
 }
 
 static void sluiced_split_args(int argc, char **argv, int *eal_argc, char ***opt_argv,
