@@ -101,6 +101,20 @@ static void read_back(uint64_t from, uint64_t to)
 	log_reader_close(r);
 }
 
+/* After a closed writer: the log reads back whole up to n, and reopens
+ * there with nothing to cut. */
+static void check_reopens_at(uint64_t n)
+{
+	struct log_writer_config cfg = LOG_WRITER_CONFIG_DEFAULT;
+	struct log_writer *lw;
+
+	read_back(0, n);
+	assert_int_equal(log_writer_open(&lw, dir, &cfg), 0);
+	assert_true(log_writer_durable_offset(lw) == n);
+	assert_true(counter_get(&log_writer_stats(lw)->torn_bytes_cut) == 0);
+	log_writer_close(lw);
+}
+
 static void test_write_reopen_read(void **state)
 {
 	struct log_writer_config cfg = LOG_WRITER_CONFIG_DEFAULT;
@@ -262,11 +276,7 @@ static void check_error_counted(void (*inject)(struct log_writer *, unsigned, in
 	assert_int_equal(log_writer_flush(lw), 0);
 	assert_true(log_writer_durable_offset(lw) == 14);
 	log_writer_close(lw);
-	read_back(0, 14);
-	assert_int_equal(log_writer_open(&lw, dir, &cfg), 0);
-	assert_true(log_writer_durable_offset(lw) == 14);
-	assert_true(counter_get(&log_writer_stats(lw)->torn_bytes_cut) == 0);
-	log_writer_close(lw);
+	check_reopens_at(14);
 }
 
 static void test_disk_error_counted(void **state)
@@ -312,11 +322,7 @@ static void test_sync_error_across_rolls(void **state)
 	assert_int_equal(log_writer_flush(lw), 0);
 	n += 50;
 	log_writer_close(lw);
-	read_back(0, n);
-	assert_int_equal(log_writer_open(&lw, dir, &cfg), 0);
-	assert_true(log_writer_durable_offset(lw) == n);
-	assert_true(counter_get(&log_writer_stats(lw)->torn_bytes_cut) == 0);
-	log_writer_close(lw);
+	check_reopens_at(n);
 }
 
 /* Many buffers queued, the second write fails: the first stays. */
@@ -341,10 +347,7 @@ static void test_write_error_midway(void **state)
 	assert_true(durable > 0 && durable < n);
 	assert_true(durable + lost == n);
 	log_writer_close(lw);
-	read_back(0, durable);
-	assert_int_equal(log_writer_open(&lw, dir, &cfg), 0);
-	assert_true(log_writer_durable_offset(lw) == durable);
-	log_writer_close(lw);
+	check_reopens_at(durable);
 }
 
 static void test_bad_config(void **state)
