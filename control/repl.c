@@ -204,6 +204,21 @@ static int repl_log_reset(struct repl_log *l)
 	return log_reader_open(&l->reader, log_writer_dir(l->lw), l->acked_low);
 }
 
+/* Goes back to the acknowledged offset after failed deliveries or a new
+ * producer; what was produced past it goes again and counts as resent. */
+static void repl_log_rewind(struct repl *r, unsigned k)
+{
+	struct repl_log *l = &r->logs[k];
+	uint64_t from = l->acked_low;
+	int rc;
+
+	counter_add(&r->stats.log[k].resent, l->next_offset - from);
+	rc = repl_log_reset(l);
+	if (rc < 0)
+		plog_err("replication: reopening %s at %" PRIu64 ": %s",
+			 log_writer_dir(l->lw), from, strerror(-rc));
+}
+
 static void repl_header_u64(rd_kafka_headers_t *hdrs, const char *name, uint64_t v)
 {
 	char buf[24];
@@ -341,20 +356,12 @@ static void repl_destroy_producer(struct repl *r)
 static void repl_restart_producer(struct repl *r, const char *why)
 {
 	char err[512];
-	int rc;
 
 	plog_err("kafka: fatal producer error: %s; starting a new producer", why);
 	repl_destroy_producer(r);
 	counter_add(&r->stats.producer_restarts, 1);
-	for (int k = 0; k < LOG_KINDS; k++) {
-		struct repl_log *l = &r->logs[k];
-
-		counter_add(&r->stats.log[k].resent, l->next_offset - l->acked_low);
-		rc = repl_log_reset(l);
-		if (rc < 0)
-			plog_err("replication: reopening %s: %s", log_writer_dir(l->lw),
-				 strerror(-rc));
-	}
+	for (unsigned k = 0; k < LOG_KINDS; k++)
+		repl_log_rewind(r, k);
 	if (repl_create_producer(r, err, sizeof(err)) < 0) {
 		plog_err("kafka: cannot create a producer: %s", err);
 		repl_destroy_producer(r);
@@ -373,7 +380,6 @@ static void *repl_thread(void *arg)
 {
 	struct repl *r = arg;
 	unsigned produced;
-
 	char why[512];
 
 	for (;;) {
@@ -397,18 +403,8 @@ static void *repl_thread(void *arg)
 		}
 		produced = 0;
 		for (unsigned k = 0; k < LOG_KINDS; k++) {
-			struct repl_log *l = &r->logs[k];
-
-			if (l->rewind && rd_kafka_outq_len(r->rk) == 0) {
-				uint64_t from = l->acked_low;
-				int rc;
-
-				counter_add(&r->stats.log[k].resent, l->next_offset - from);
-				rc = repl_log_reset(l);
-				if (rc < 0)
-					plog_err("replication: reopening %s at %" PRIu64 ": %s",
-						 log_writer_dir(l->lw), from, strerror(-rc));
-			}
+			if (r->logs[k].rewind && rd_kafka_outq_len(r->rk) == 0)
+				repl_log_rewind(r, k);
 			if (!atomic_load(&r->paused) || stopping)
 				produced += repl_log_pump(r, k);
 		}

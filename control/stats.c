@@ -6,7 +6,15 @@
 
 #include "platform/clock.h"
 
-static const char *stats_drop_names[STATS_DROPS] = { "queue_full", "no_buffer", "disk" };
+_Static_assert((int)STATS_DROP_QUEUE_FULL == (int)WORKER_DROP_QUEUE_FULL &&
+		       (int)STATS_DROP_NO_BUFFER == (int)WORKER_DROP_NO_BUFFER &&
+		       (int)STATS_DROP_DISK == (int)WORKER_DROPS,
+	       "the workers' drop reasons come first, then the disk's");
+
+static const char *stats_drop_name(int i)
+{
+	return i < WORKER_DROPS ? worker_drop_name((enum worker_drop)i) : "disk";
+}
 
 static void stats_collect_workers(const struct daemon *d, struct stats_snapshot *s)
 {
@@ -46,7 +54,10 @@ void stats_collect(const struct daemon *d, struct stats_snapshot *s)
 		if (counter_get(&ls->commit_ns_max) / 1000 > s->commit_us_max)
 			s->commit_us_max = counter_get(&ls->commit_ns_max) / 1000;
 		s->durable_offset[k] = log_writer_durable_offset(d->logs[k]);
-		s->replicated_offset[k] = repl_checkpoint_offset(log_writer_dir(d->logs[k]));
+		/* Without a replicator, its checkpoint on disk says what Kafka has. */
+		if (!d->repl)
+			s->replicated_offset[k] =
+				repl_checkpoint_offset(log_writer_dir(d->logs[k]));
 	}
 	s->events_durable = counter_get(&log_writer_stats(d->logs[LOG_KIND_EVENTS])->records_durable);
 	histo_add_to(&log_writer_stats(d->logs[LOG_KIND_EVENTS])->durable_latency,
@@ -137,7 +148,7 @@ void stats_render_prometheus(const struct stats_snapshot *s, FILE *out)
 	      "# TYPE sluice_drops_total counter\n", out);
 	for (int i = 0; i < STATS_DROPS; i++)
 		fprintf(out, "sluice_drops_total{reason=\"%s\"} %" PRIu64 "\n",
-			stats_drop_names[i], s->drops[i]);
+			stats_drop_name(i), s->drops[i]);
 	fputs("# HELP sluice_dlq_by_reason_total dead letters by reject reason\n"
 	      "# TYPE sluice_dlq_by_reason_total counter\n", out);
 	for (int r = 1; r < SLF_REASONS; r++)
@@ -170,7 +181,7 @@ void stats_render(const struct stats_snapshot *s, FILE *out, int json)
 	fputs(json ? "\"drops\":{" : "", out);
 	for (int i = 0; i < STATS_DROPS; i++)
 		fprintf(out, json ? "%s\"%s\":%" PRIu64 : "%sdrops.%-18s %" PRIu64 "\n",
-			json ? (i ? "," : "") : "", stats_drop_names[i], s->drops[i]);
+			json ? (i ? "," : "") : "", stats_drop_name(i), s->drops[i]);
 	fputs(json ? "},\"dlq_by_reason\":{" : "", out);
 	for (int r = 1; r < SLF_REASONS; r++)
 		fprintf(out, json ? "%s\"%s\":%" PRIu64 : "%sdlq_reason.%-13s %" PRIu64 "\n",

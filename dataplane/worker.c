@@ -233,7 +233,7 @@ int worker_run(void *arg)
 		/* Full buffers go as they fill; a partial one goes when the source
 		 * is idle or when it has waited flush_ns, so batches stay large
 		 * under load and latency stays bounded when it is light. */
-		if (n == 0 || worker_batch_old(w, n ? w->pkts[0].arrival_ns : 0))
+		if (n == 0 || worker_batch_old(w, w->pkts[0].arrival_ns))
 			worker_flush_all(w);
 	}
 	worker_flush_all(w);
