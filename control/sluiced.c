@@ -444,6 +444,8 @@ int main(int argc, char **argv)
 	d.source_ops->close(d.source);
 	for (int k = 0; k < LOG_KINDS; k++)
 		log_writer_close(d.logs[k]);
+	pool_free(d.pool);
+	queue_free(d.queue);
 	eal_stop();
 	return rc < 0 ? 1 : 0;
 }

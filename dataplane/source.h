@@ -53,8 +53,6 @@ extern const struct source_ops source_socket_ops;
 
 /* Parses "udp://ADDR:PORT" ("[v6]:PORT" for IPv6). Returns 0 or -EINVAL. */
 int source_parse_listen(const char *uri, struct sockaddr_storage *ss);
-/* Formats an address back as udp://ADDR:PORT. */
-void source_format_listen(const struct sockaddr_storage *ss, char *buf, size_t size);
 
 /* The 64-bit source id of a raw-mode sender: a hash of address and port. */
 uint64_t source_peer_hash(const struct sockaddr_storage *ss);

@@ -46,14 +46,6 @@ int source_parse_listen(const char *uri, struct sockaddr_storage *ss)
 	return addr_parse(uri + 6, ss);
 }
 
-void source_format_listen(const struct sockaddr_storage *ss, char *buf, size_t size)
-{
-	char hp[64];
-
-	addr_format(ss, hp, sizeof(hp));
-	snprintf(buf, size, "udp://%s", hp);
-}
-
 static uint64_t source_mix64(uint64_t x)
 {
 	/* splitmix64's finaliser: every input bit moves every output bit. */

@@ -1,11 +1,10 @@
-/* ADDR:PORT parsing and formatting, numeric only: an appliance's listen and
+/* ADDR:PORT parsing, numeric only: an appliance's listen and
  * metrics addresses must not depend on name resolution at start. */
 #include "platform/addr.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,23 +43,6 @@ int addr_parse(const char *hostport, struct sockaddr_storage *ss)
 		return 0;
 	}
 	return -EINVAL;
-}
-
-void addr_format(const struct sockaddr_storage *ss, char *buf, size_t size)
-{
-	char host[INET6_ADDRSTRLEN] = "?";
-
-	if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
-
-		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
-		snprintf(buf, size, "[%s]:%u", host, ntohs(in6->sin6_port));
-	} else {
-		const struct sockaddr_in *in4 = (const struct sockaddr_in *)ss;
-
-		inet_ntop(AF_INET, &in4->sin_addr, host, sizeof(host));
-		snprintf(buf, size, "%s:%u", host, ntohs(in4->sin_port));
-	}
 }
 
 socklen_t addr_len(const struct sockaddr_storage *ss)

@@ -7,8 +7,6 @@
 
 /* Parses a numeric address and port. Returns 0 or -EINVAL. */
 int addr_parse(const char *hostport, struct sockaddr_storage *ss);
-/* Writes ADDR:PORT (brackets for IPv6) into buf. */
-void addr_format(const struct sockaddr_storage *ss, char *buf, size_t size);
 socklen_t addr_len(const struct sockaddr_storage *ss);
 
 #endif

@@ -64,11 +64,6 @@ void pool_put(struct pool *p, void *obj)
 	rte_mempool_put((struct rte_mempool *)p, obj);
 }
 
-unsigned pool_available(const struct pool *p)
-{
-	return rte_mempool_avail_count((const struct rte_mempool *)p);
-}
-
 void pool_free(struct pool *p)
 {
 	rte_mempool_free((struct rte_mempool *)p);

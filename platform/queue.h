@@ -23,7 +23,6 @@ struct pool *pool_create(const char *name, unsigned count, unsigned elt_bytes,
 /* Returns 0 or -ENOENT when the pool is empty. */
 int pool_get(struct pool *p, void **obj);
 void pool_put(struct pool *p, void *obj);
-unsigned pool_available(const struct pool *p);
 void pool_free(struct pool *p);
 
 #endif

@@ -176,11 +176,6 @@ int log_batch_view_record(const struct log_batch_view *v, uint32_t *pos,
 	return 0;
 }
 
-uint64_t log_reader_position(const struct log_reader *r)
-{
-	return r->wanted;
-}
-
 void log_reader_close(struct log_reader *r)
 {
 	if (!r)

@@ -30,9 +30,6 @@ int log_reader_next(struct log_reader *r, uint64_t limit_offset,
 int log_batch_view_record(const struct log_batch_view *v, uint32_t *pos,
 			  uint64_t *index, struct log_record *rec, uint64_t *offset);
 
-/* Offset of the next record the reader returns. */
-uint64_t log_reader_position(const struct log_reader *r);
-
 void log_reader_close(struct log_reader *r);
 
 #endif
