@@ -10,7 +10,9 @@
 #include <unistd.h>
 
 #include <ini.h>
+#include <netinet/in.h>
 
+#include "dataplane/pkt.h"
 #include "platform/addr.h"
 
 enum opt_type { OPT_STR, OPT_U64, OPT_CHOICE, OPT_LIST, OPT_FLAG };
@@ -66,6 +68,21 @@ static const struct opt_def opt_table[] = {
 	  "on SIGTERM, how long to wait for Kafka to take the backlog" },
 	{ "eal-memory-mb", OPT_U64, OFF(eal_memory_mb), 128, 65536, "512", NULL, false,
 	  "EAL memory when sluiced builds the EAL arguments itself" },
+	{ "port", OPT_U64, OFF(port), 0, 1023, "0", NULL, false,
+	  "dpdk: the ethdev port to receive on" },
+	{ "vlans", OPT_STR, OFF(vlans), 0, 255, "", NULL, false,
+	  "dpdk: accepted VLAN ids, e.g. 0,100 (0: untagged); empty: any" },
+	{ "rx-desc", OPT_U64, OFF(rx_desc), 64, 32768, "1024", NULL, false,
+	  "dpdk: RX descriptors per queue" },
+	{ "tx-desc", OPT_U64, OFF(tx_desc), 64, 32768, "256", NULL, false,
+	  "dpdk: TX descriptors per queue (answers to ARP, ping, ND)" },
+	{ "frag-flows", OPT_U64, OFF(frag_flows), 4, 65536, "256", NULL, false,
+	  "dpdk: fragmented datagrams in reassembly at once, per worker" },
+	{ "frag-timeout-ms", OPT_U64, OFF(frag_timeout_ms), 1, 60000, "2000", NULL, false,
+	  "dpdk: a datagram's fragments must all arrive within this" },
+	{ "hugepages", OPT_U64, OFF(hugepages), 0, 1048576, "0", NULL, false,
+	  "reserve this many 2 MiB hugepages (mounting hugetlbfs) and run the EAL on "
+	  "them; 0: --no-huge" },
 	{ "check", OPT_FLAG, OFF(check), 0, 0, NULL, NULL, false,
 	  "validate the configuration, print it and exit" },
 };
@@ -241,11 +258,42 @@ void opts_usage(FILE *out)
 	}
 }
 
+/* The DPDK source answers for its own addresses: a wildcard or multicast
+ * address cannot be one. */
+static int opts_check_dpdk(const struct sluiced_config *cfg, FILE *err)
+{
+	static const uint8_t any6[16];
+
+	for (unsigned l = 0; l < cfg->listen_count; l++) {
+		const struct sockaddr_storage *ss = &cfg->listen[l];
+		bool bad;
+
+		if (ss->ss_family == AF_INET) {
+			const uint8_t *a = (const uint8_t *)&((const struct sockaddr_in *)ss)->sin_addr;
+
+			bad = (a[0] | a[1] | a[2] | a[3]) == 0 || a[0] >= 224;
+		} else {
+			const uint8_t *a = (const uint8_t *)&((const struct sockaddr_in6 *)ss)->sin6_addr;
+
+			bad = memcmp(a, any6, 16) == 0 || a[0] == 0xff;
+		}
+		if (bad) {
+			fprintf(err, "sluiced: --listen '%s': with --source dpdk, ADDR must be the "
+				     "port's own unicast address (e.g. udp://192.0.2.10:7611)\n",
+				cfg->listen_uri[l]);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 static int opts_check(struct sluiced_config *cfg, FILE *err)
 {
-	if (strcmp(cfg->source, "dpdk") == 0) {
-		fprintf(err, "sluiced: --source 'dpdk': this build has only the socket "
-			     "source so far; use --source socket\n");
+	static struct pkt_filter vlan_check;
+
+	if (pkt_filter_vlans(&vlan_check, cfg->vlans) < 0) {
+		fprintf(err, "sluiced: --vlans '%s': expected VLAN ids 0 to 4094 separated by "
+			     "commas (0: untagged frames)\n", cfg->vlans);
 		return -EINVAL;
 	}
 	if (strspn(cfg->topic, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -260,10 +308,10 @@ static int opts_check(struct sluiced_config *cfg, FILE *err)
 			cfg->metrics);
 		return -EINVAL;
 	}
-	if (cfg->listen_count == 0)
-		return opt_set(cfg, &opt_table[OPT_LISTEN], opt_table[OPT_LISTEN].def,
-			       "--listen", err);
-	return 0;
+	if (cfg->listen_count == 0 &&
+	    opt_set(cfg, &opt_table[OPT_LISTEN], opt_table[OPT_LISTEN].def, "--listen", err) < 0)
+		return -EINVAL;
+	return strcmp(cfg->source, "dpdk") == 0 ? opts_check_dpdk(cfg, err) : 0;
 }
 
 /* Finds --config PATH (or --config=PATH) before the other flags apply. */

@@ -32,6 +32,13 @@ struct sluiced_config {
 	uint64_t flush_us;
 	uint64_t drain_timeout_s;
 	uint64_t eal_memory_mb;
+	uint64_t port;
+	char vlans[256];
+	uint64_t rx_desc;
+	uint64_t tx_desc;
+	uint64_t frag_flows;
+	uint64_t frag_timeout_ms;
+	uint64_t hugepages;
 	bool check;
 	/* Derived from the above by opts_parse. */
 	struct sockaddr_storage listen[SOURCE_LISTEN_MAX];

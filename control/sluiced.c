@@ -19,6 +19,7 @@
 #include "control/stats.h"
 #include "platform/clock.h"
 #include "platform/eal.h"
+#include "platform/hugepages.h"
 #include "platform/path.h"
 #include "platform/plog.h"
 #include "storage/log_segment.h"
@@ -156,7 +157,8 @@ static int sluiced_open_logs(struct daemon *d)
 
 static int sluiced_open_pipeline(struct daemon *d)
 {
-	struct source_config sc = { 0 };
+	static struct source_config sc;
+	char err[512] = "";
 	unsigned pool_size = SLUICED_POOL_SIZE(d->cfg.workers);
 	int rc;
 
@@ -176,10 +178,17 @@ static int sluiced_open_pipeline(struct daemon *d)
 	sc.queues = (unsigned)d->cfg.workers;
 	sc.rcvbuf_bytes = (int)d->cfg.rcvbuf_bytes;
 	sc.poll_timeout_ms = 1;  /* bounds how long a partial batch waits */
-	d->source_ops = &source_socket_ops;
-	rc = d->source_ops->open(&d->source, &sc);
+	sc.port_id = (uint16_t)d->cfg.port;
+	snprintf(sc.vlans, sizeof(sc.vlans), "%s", d->cfg.vlans);
+	sc.rx_desc = (unsigned)d->cfg.rx_desc;
+	sc.tx_desc = (unsigned)d->cfg.tx_desc;
+	sc.frag_flows = (unsigned)d->cfg.frag_flows;
+	sc.frag_timeout_ms = (unsigned)d->cfg.frag_timeout_ms;
+	d->source_ops = strcmp(d->cfg.source, "dpdk") == 0 ? &source_dpdk_ops
+							   : &source_socket_ops;
+	rc = d->source_ops->open(&d->source, &sc, err, sizeof(err));
 	if (rc < 0) {
-		plog_err("--listen '%s': %s", d->cfg.listen_uri[0], strerror(-rc));
+		plog_err("%s source: %s", d->source_ops->name, err);
 		return rc;
 	}
 	for (unsigned i = 0; i < d->cfg.workers; i++) {
@@ -243,6 +252,14 @@ static int sluiced_launch(struct daemon *d)
 		return -ERANGE;
 	}
 	d->service_lcore = ids[d->worker_count];
+	/* Polling workers that share a CPU take turns instead of polling. */
+	if (d->source_ops == &source_dpdk_ops &&
+	    !eal_lcores_dedicated(ids, d->worker_count, d->service_lcore)) {
+		plog_err("--source dpdk: each of the %u worker lcores needs a CPU of its own, "
+			 "apart from the main lcore and the log service's; fix the EAL's "
+			 "-l/--lcores map", d->worker_count);
+		return -EBUSY;
+	}
 	rc = eal_launch(d->service_lcore, log_service_run, &d->service);
 	for (unsigned i = 0; rc == 0 && i < d->worker_count; i++) {
 		d->worker_lcores[i] = ids[i];
@@ -290,10 +307,10 @@ static void sluiced_drain_finish(struct daemon *d)
 	d->metrics = NULL;
 	stats_collect(d, &s);
 	plog_info("drained: frames_received=%" PRIu64 " events_durable=%" PRIu64
-		  " dlq_records=%" PRIu64 " drops=%" PRIu64 " rx_missed_packets=%" PRIu64
+		  " dlq_records=%" PRIu64 " drops_frames=%" PRIu64 " rx_missed_packets=%" PRIu64
 		  " replication_lag_events=%" PRIu64,
 		  s.frames_received, s.events_durable, s.dlq_records,
-		  s.drops[0] + s.drops[1] + s.drops[2], s.rx_missed_packets,
+		  s.drops_frames, s.rx_missed_packets,
 		  s.replication_lag_events);
 	repl_free(d->repl);
 	d->repl = NULL;
@@ -376,6 +393,40 @@ static void sluiced_split_args(int argc, char **argv, int *eal_argc, char ***opt
 	}
 }
 
+/* Hugepages when asked for, then the EAL with the lcores and memory the
+ * configuration needs. */
+static int sluiced_start_eal(struct daemon *d, int eal_argc, char **eal_argv)
+{
+	struct eal_config ec = {
+		.user_argc = eal_argc,
+		.user_argv = eal_argv,
+		.workers = (unsigned)d->cfg.workers,
+		.others = 1,  /* the log service */
+		.memory_mb = (unsigned)d->cfg.eal_memory_mb,
+		.hugepages = (unsigned)d->cfg.hugepages,
+		.dedicated = strcmp(d->cfg.source, "dpdk") == 0,
+	};
+	char err[256];
+	int rc;
+
+	if (ec.hugepages) {
+		rc = hugepages_reserve(ec.hugepages, err, sizeof(err));
+		if (rc < 0) {
+			plog_err("--hugepages %u: %s", ec.hugepages, err);
+			return rc;
+		}
+	}
+	rc = eal_start(&ec);
+	if (rc == -EBUSY)
+		plog_err("--workers %u: with --source dpdk each worker polls a CPU of its own "
+			 "and the log service and control plane keep another; this machine "
+			 "lets sluiced use %u CPUs, so at most %u worker(s)", ec.workers,
+			 eal_cpus(), eal_cpus() > 1 ? eal_cpus() - 1 : 0);
+	else if (rc < 0)
+		plog_err("EAL start-up failed: %s", strerror(-rc));
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	static struct daemon d;
@@ -404,12 +455,9 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	d.started_ns = clock_mono_ns();
 	d.state = "starting";
-	rc = eal_start(eal_argc, argv + 1, (unsigned)d.cfg.workers + 2,
-		       (unsigned)d.cfg.eal_memory_mb);
-	if (rc < 0) {
-		plog_err("EAL start-up failed: %s", strerror(-rc));
+	rc = sluiced_start_eal(&d, eal_argc, argv + 1);
+	if (rc < 0)
 		return 1;
-	}
 	/* The lcores exist now. Everything the main thread starts from here on
 	 * (replicator, librdkafka's threads) inherits a lower CPU priority: on a
 	 * small box the data path comes first, and the log absorbs any lag. */

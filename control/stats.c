@@ -11,8 +11,10 @@ _Static_assert((int)STATS_DROP_QUEUE_FULL == (int)WORKER_DROP_QUEUE_FULL &&
 		       (int)STATS_DROP_DISK == (int)WORKER_DROPS,
 	       "the workers' drop reasons come first, then the disk's");
 
-static const char *stats_drop_name(int i)
+const char *stats_drop_name(int i)
 {
+	if (i >= STATS_DROP_PACKET)
+		return source_drop_name((enum source_drop)(i - STATS_DROP_PACKET));
 	return i < WORKER_DROPS ? worker_drop_name((enum worker_drop)i) : "disk";
 }
 
@@ -20,6 +22,19 @@ static void stats_collect_workers(const struct daemon *d, struct stats_snapshot 
 {
 	struct source_queue_stats qs;
 
+	memset(&qs, 0, sizeof(qs));
+	for (unsigned i = 0; i < d->worker_count; i++)
+		d->source_ops->stats(d->source, i, &qs);
+	s->packets_received = qs.packets;
+	s->datagrams_received = qs.datagrams;
+	s->rx_bytes = qs.bytes;
+	s->rx_missed_packets = qs.missed;
+	s->fragments_received = qs.fragments;
+	s->datagrams_reassembled = qs.reassembled;
+	for (int r = 0; r < SOURCE_REPLIES; r++)
+		s->replies_sent[r] = qs.replies[r];
+	for (int i = 0; i < SOURCE_DROPS; i++)
+		s->drops[STATS_DROP_PACKET + i] = qs.drops[i];
 	for (unsigned i = 0; i < d->worker_count; i++) {
 		const struct worker_stats *w = &d->workers[i]->stats;
 
@@ -29,11 +44,6 @@ static void stats_collect_workers(const struct daemon *d, struct stats_snapshot 
 		s->drops[STATS_DROP_QUEUE_FULL] += counter_get(&w->drops[WORKER_DROP_QUEUE_FULL]);
 		s->drops[STATS_DROP_NO_BUFFER] += counter_get(&w->drops[WORKER_DROP_NO_BUFFER]);
 		s->raw_seq_evictions += counter_get(&w->raw_seq_evictions);
-		d->source_ops->stats(d->source, i, &qs);
-		s->datagrams_received += qs.datagrams;
-		s->rx_bytes += qs.bytes;
-		s->rx_missed_packets += qs.missed;
-		s->rx_truncated += qs.truncated;
 	}
 }
 
@@ -75,6 +85,8 @@ void stats_collect(const struct daemon *d, struct stats_snapshot *s)
 			s->replication_failed += counter_get(&rs->log[k].failed);
 		}
 	}
+	for (int i = 0; i < STATS_DROPS; i++)
+		*(i < STATS_DROP_PACKET ? &s->drops_frames : &s->drops_packets) += s->drops[i];
 	s->replication_lag_events = s->durable_offset[LOG_KIND_EVENTS] -
 				    s->replicated_offset[LOG_KIND_EVENTS];
 	s->latency_durable_p50_us = histo_quantile_us(&s->latency_durable, 0.50);
@@ -95,10 +107,15 @@ static const struct {
 	int counter;
 	const char *help;
 } stats_fields[] = {
-	COUNTER(datagrams_received, "UDP datagrams taken from the sockets"),
+	COUNTER(packets_received, "packets taken from the source (socket: datagrams)"),
+	COUNTER(datagrams_received, "UDP datagrams for us, handed to the frame parser"),
 	COUNTER(rx_bytes, "bytes of those datagrams"),
-	COUNTER(rx_missed_packets, "datagrams the kernel dropped before sluice saw them"),
-	COUNTER(rx_truncated, "datagrams larger than a receive buffer"),
+	COUNTER(rx_missed_packets, "packets lost before sluice saw them (socket overflow, "
+				   "NIC imissed and rx_nombuf)"),
+	COUNTER(fragments_received, "IP fragments given to reassembly"),
+	COUNTER(datagrams_reassembled, "datagrams reassembled from fragments"),
+	COUNTER(drops_frames, "frames lost after parsing (queue_full, no_buffer, disk)"),
+	COUNTER(drops_packets, "packets dropped before parsing, by the reasons in drops"),
 	COUNTER(frames_received, "frames parsed; a malformed remainder counts one"),
 	COUNTER(events_durable, "events written and covered by an fdatasync"),
 	COUNTER(events_replicated, "events Kafka acknowledged"),
@@ -147,8 +164,13 @@ void stats_render_prometheus(const struct stats_snapshot *s, FILE *out)
 	fputs("# HELP sluice_drops_total records dropped after arrival, by stage and reason\n"
 	      "# TYPE sluice_drops_total counter\n", out);
 	for (int i = 0; i < STATS_DROPS; i++)
-		fprintf(out, "sluice_drops_total{reason=\"%s\"} %" PRIu64 "\n",
-			stats_drop_name(i), s->drops[i]);
+		fprintf(out, "sluice_drops_total{stage=\"%s\",reason=\"%s\"} %" PRIu64 "\n",
+			i < STATS_DROP_PACKET ? "frame" : "packet", stats_drop_name(i), s->drops[i]);
+	fputs("# HELP sluice_replies_total answers the appliance sent, by kind\n"
+	      "# TYPE sluice_replies_total counter\n", out);
+	for (int r = 0; r < SOURCE_REPLIES; r++)
+		fprintf(out, "sluice_replies_total{kind=\"%s\"} %" PRIu64 "\n",
+			source_reply_name((enum source_reply)r), s->replies_sent[r]);
 	fputs("# HELP sluice_dlq_by_reason_total dead letters by reject reason\n"
 	      "# TYPE sluice_dlq_by_reason_total counter\n", out);
 	for (int r = 1; r < SLF_REASONS; r++)
@@ -182,6 +204,11 @@ void stats_render(const struct stats_snapshot *s, FILE *out, int json)
 	for (int i = 0; i < STATS_DROPS; i++)
 		fprintf(out, json ? "%s\"%s\":%" PRIu64 : "%sdrops.%-18s %" PRIu64 "\n",
 			json ? (i ? "," : "") : "", stats_drop_name(i), s->drops[i]);
+	fputs(json ? "},\"replies\":{" : "", out);
+	for (int r = 0; r < SOURCE_REPLIES; r++)
+		fprintf(out, json ? "%s\"%s\":%" PRIu64 : "%sreplies.%-16s %" PRIu64 "\n",
+			json ? (r ? "," : "") : "", source_reply_name((enum source_reply)r),
+			s->replies_sent[r]);
 	fputs(json ? "},\"dlq_by_reason\":{" : "", out);
 	for (int r = 1; r < SLF_REASONS; r++)
 		fprintf(out, json ? "%s\"%s\":%" PRIu64 : "%sdlq_reason.%-13s %" PRIu64 "\n",
@@ -227,6 +254,49 @@ static void stats_json_str(FILE *out, const char *s)
 	fputc('"', out);
 }
 
+/* The source's device: driver, link, RSS and offloads (DPDK), or sockets. */
+static void status_render_source(const struct daemon *d, FILE *out, int json)
+{
+	struct source_info si;
+
+	d->source_ops->info(d->source, &si);
+	if (json) {
+		fputs(",\"port\":{\"driver\":", out);
+		stats_json_str(out, si.driver);
+		if (si.port_id < 0) {
+			fputs("}", out);
+			return;
+		}
+		fputs(",\"name\":", out);
+		stats_json_str(out, si.name);
+		fprintf(out, ",\"port_id\":%d,\"mac\":\"%s\",\"numa_socket\":%d,"
+			"\"link_up\":%s,\"link_speed_mbps\":%u,\"full_duplex\":%s,"
+			"\"rx_queues\":%u,\"rx_desc\":%u,\"tx_desc\":%u,\"rss\":%s,\"rss_note\":",
+			si.port_id, si.mac, si.numa_socket, si.link_up ? "true" : "false",
+			si.link_speed_mbps, si.full_duplex ? "true" : "false", si.queues, si.rx_desc,
+			si.tx_desc, si.rss ? "true" : "false");
+		stats_json_str(out, si.rss_note);
+		fprintf(out, ",\"ip_checksum_offload\":%s,\"udp_checksum_offload\":%s}",
+			si.ip_cksum_offload ? "true" : "false",
+			si.udp_cksum_offload ? "true" : "false");
+		return;
+	}
+	fprintf(out, "%-12s %s\n", "driver", si.driver);
+	if (si.port_id < 0)
+		return;
+	fprintf(out, "%-12s %d (%s), MAC %s, NUMA node %d\n", "port", si.port_id, si.name,
+		si.mac, si.numa_socket);
+	fprintf(out, "%-12s %s, %u Mb/s, %s duplex\n", "link", si.link_up ? "up" : "down",
+		si.link_speed_mbps, si.full_duplex ? "full" : "half");
+	fprintf(out, "%-12s %u RX/TX queue pair(s), %u/%u descriptors\n", "queues", si.queues,
+		si.rx_desc, si.tx_desc);
+	fprintf(out, "%-12s %s%s%s\n", "rss", si.rss ? "on (UDP 4-tuple)" : "off",
+		si.rss ? "" : ": ", si.rss ? "" : si.rss_note);
+	fprintf(out, "%-12s IPv4 header %s, UDP %s\n", "checksums",
+		si.ip_cksum_offload ? "by the NIC" : "in software",
+		si.udp_cksum_offload ? "by the NIC" : "in software");
+}
+
 void status_render(const struct daemon *d, FILE *out, int json)
 {
 	uint64_t up_s = (clock_mono_ns() - d->started_ns) / 1000000000ull;
@@ -249,6 +319,7 @@ void status_render(const struct daemon *d, FILE *out, int json)
 			fprintf(out, ",\"%s\":", keys[i]);
 			stats_json_str(out, vals[i]);
 		}
+		status_render_source(d, out, json);
 		fputs("}\n", out);
 		return;
 	}
@@ -258,4 +329,5 @@ void status_render(const struct daemon *d, FILE *out, int json)
 		fprintf(out, "%-12s %s\n", "listen", d->cfg.listen_uri[l]);
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		fprintf(out, "%-12s %s\n", keys[i], vals[i]);
+	status_render_source(d, out, json);
 }

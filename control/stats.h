@@ -9,18 +9,28 @@
 #include "control/daemon.h"
 #include "platform/histo.h"
 
+/* Drops by reason: the frame stage first (records the parser produced and
+ * then lost: these close the counter identity), then the packet stage (the
+ * source's, before the parser saw anything). */
 enum stats_drop {
 	STATS_DROP_QUEUE_FULL,
 	STATS_DROP_NO_BUFFER,
 	STATS_DROP_DISK,
-	STATS_DROPS
+	STATS_DROP_FRAME_STAGES,
+	STATS_DROP_PACKET = STATS_DROP_FRAME_STAGES,  /* + enum source_drop */
+	STATS_DROPS = STATS_DROP_PACKET + SOURCE_DROPS
 };
 
 struct stats_snapshot {
+	uint64_t packets_received;
 	uint64_t datagrams_received;
 	uint64_t rx_bytes;
 	uint64_t rx_missed_packets;
-	uint64_t rx_truncated;
+	uint64_t fragments_received;
+	uint64_t datagrams_reassembled;
+	uint64_t replies_sent[SOURCE_REPLIES];
+	uint64_t drops_frames;       /* frame-stage drops: the identity's term */
+	uint64_t drops_packets;      /* packet-stage drops */
 	uint64_t frames_received;
 	uint64_t events_durable;
 	uint64_t events_replicated;
@@ -53,6 +63,7 @@ void stats_collect(const struct daemon *d, struct stats_snapshot *s);
 void stats_render(const struct stats_snapshot *s, FILE *out, int json);
 void stats_render_prometheus(const struct stats_snapshot *s, FILE *out);
 void status_render(const struct daemon *d, FILE *out, int json);
+const char *stats_drop_name(int i);
 void lag_render(const struct stats_snapshot *s, FILE *out, int json);
 
 #endif

@@ -39,40 +39,6 @@ struct source {
 	struct socket_queue *queues;
 };
 
-int source_parse_listen(const char *uri, struct sockaddr_storage *ss)
-{
-	if (strncmp(uri, "udp://", 6) != 0)
-		return -EINVAL;
-	return addr_parse(uri + 6, ss);
-}
-
-static uint64_t source_mix64(uint64_t x)
-{
-	/* splitmix64's finaliser: every input bit moves every output bit. */
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ull;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebull;
-	return x ^ (x >> 31);
-}
-
-uint64_t source_peer_hash(const struct sockaddr_storage *ss)
-{
-	uint64_t h = 0, w[2];
-
-	if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
-
-		memcpy(w, &in6->sin6_addr, sizeof(w));
-		h = source_mix64(w[0] ^ 0x6) ^ source_mix64(w[1] + in6->sin6_port);
-	} else {
-		const struct sockaddr_in *in4 = (const struct sockaddr_in *)ss;
-
-		h = source_mix64(((uint64_t)in4->sin_addr.s_addr << 16) | in4->sin_port);
-	}
-	return h;
-}
-
 static int socket_open_one(const struct source_config *cfg,
 			   const struct sockaddr_storage *addr)
 {
@@ -114,14 +80,19 @@ static void socket_close(struct source *src)
 	free(src);
 }
 
-static int socket_open(struct source **out, const struct source_config *cfg)
+static int socket_open(struct source **out, const struct source_config *cfg, char *err,
+		       size_t err_size)
 {
 	struct source *src;
+	unsigned l = 0;
 	int rc = 0;
 
 	if (cfg->queues == 0 || cfg->queues > SOURCE_QUEUES_MAX ||
-	    cfg->listen_count == 0 || cfg->listen_count > SOURCE_LISTEN_MAX)
+	    cfg->listen_count == 0 || cfg->listen_count > SOURCE_LISTEN_MAX) {
+		snprintf(err, err_size, "%u queues, %u listen addresses: out of range",
+			 cfg->queues, cfg->listen_count);
 		return -EINVAL;
+	}
 	src = calloc(1, sizeof(*src));
 	if (!src)
 		return -ENOMEM;
@@ -131,17 +102,20 @@ static int socket_open(struct source **out, const struct source_config *cfg)
 		free(src);
 		return -ENOMEM;
 	}
+	/* Every fd starts closed, so a failure part-way closes only what opened. */
+	for (unsigned q = 0; q < cfg->queues; q++)
+		for (unsigned i = 0; i < SOURCE_LISTEN_MAX; i++)
+			src->queues[q].fds[i] = -1;
 	for (unsigned q = 0; q < cfg->queues; q++) {
 		struct socket_queue *sq = &src->queues[q];
 
-		for (unsigned l = 0; l < SOURCE_LISTEN_MAX; l++)
-			sq->fds[l] = -1;
 		sq->bufs = malloc((size_t)SOURCE_BURST_MAX * SOCKET_BUF_BYTES);
 		if (!sq->bufs) {
+			l = cfg->listen_count;
 			rc = -ENOMEM;
 			goto err;
 		}
-		for (unsigned l = 0; l < cfg->listen_count; l++) {
+		for (l = 0; l < cfg->listen_count; l++) {
 			rc = socket_open_one(cfg, &cfg->listen[l]);
 			if (rc < 0)
 				goto err;
@@ -155,6 +129,10 @@ static int socket_open(struct source **out, const struct source_config *cfg)
 	*out = src;
 	return 0;
 err:
+	if (l < cfg->listen_count)
+		snprintf(err, err_size, "listen address %u: %s", l + 1, strerror(-rc));
+	else
+		snprintf(err, err_size, "%s", strerror(-rc));
 	socket_close(src);
 	return rc;
 }
@@ -283,13 +261,25 @@ static void socket_stats(const struct source *src, unsigned queue,
 	for (unsigned l = 0; l < src->cfg.listen_count; l++)
 		kernel += socket_kernel_drops(sq->fds[l]);
 
-	st->datagrams = counter_get(&sq->st.datagrams);
-	st->bytes = counter_get(&sq->st.bytes);
-	st->missed = counter_get(&sq->st.missed);
-	if (kernel > st->missed)
-		st->missed = kernel;  /* both count the same drops; take the newer */
-	st->truncated = counter_get(&sq->st.truncated);
-	st->errors = counter_get(&sq->st.errors);
+	uint64_t missed = counter_get(&sq->st.missed);
+
+	st->packets += counter_get(&sq->st.datagrams) + counter_get(&sq->st.truncated);
+	st->datagrams += counter_get(&sq->st.datagrams);
+	st->bytes += counter_get(&sq->st.bytes);
+	st->missed += kernel > missed ? kernel : missed;  /* both count the same drops */
+	st->drops[SOURCE_DROP_TRUNCATED] += counter_get(&sq->st.truncated);
+	st->errors += counter_get(&sq->st.errors);
+}
+
+static void socket_info(const struct source *src, struct source_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	snprintf(info->driver, sizeof(info->driver), "kernel UDP sockets");
+	info->port_id = -1;
+	info->numa_socket = -1;
+	info->link_up = -1;
+	info->rss = -1;
+	info->queues = src->cfg.queues;
 }
 
 const struct source_ops source_socket_ops = {
@@ -297,5 +287,6 @@ const struct source_ops source_socket_ops = {
 	.open = socket_open,
 	.rx_burst = socket_rx_burst,
 	.stats = socket_stats,
+	.info = socket_info,
 	.close = socket_close,
 };

@@ -1,7 +1,9 @@
-/* EAL start-up without a NIC, and lcore launch with pinning. */
+/* EAL start-up, with or without a NIC and hugepages, and lcore launch with
+ * pinning. */
 #include "platform/eal.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -11,67 +13,139 @@
 #include <rte_launch.h>
 #include <rte_lcore.h>
 
-/* Builds "--lcores=0@0,1@1,2@0,...": lcore i on CPU i modulo the CPU count,
- * so workers spread over cores and the main lcore keeps CPU 0. */
-static int eal_lcores_arg(char *buf, size_t size, unsigned lcores)
-{
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t used;
-	int n;
+#define EAL_CPUS_MAX 256
 
-	if (cpus < 1)
-		cpus = 1;
-	n = snprintf(buf, size, "--lcores=");
-	if (n < 0 || (size_t)n >= size)
+static unsigned eal_cpu_list(unsigned *cpus, unsigned max)
+{
+	cpu_set_t set;
+	unsigned n = 0;
+
+	if (sched_getaffinity(0, sizeof(set), &set) < 0) {
+		cpus[0] = 0;
+		return 1;
+	}
+	for (unsigned c = 0; c < CPU_SETSIZE && n < max; c++)
+		if (CPU_ISSET(c, &set))
+			cpus[n++] = c;
+	return n ? n : (cpus[0] = 0, 1);
+}
+
+unsigned eal_cpus(void)
+{
+	unsigned cpus[EAL_CPUS_MAX];
+
+	return eal_cpu_list(cpus, EAL_CPUS_MAX);
+}
+
+/* Builds "--lcores=0@c0,1@c1,...": lcore 0 (main) and the lcores after the
+ * workers on the first CPU; workers on the others (each its own when
+ * dedicated, round-robin over all CPUs otherwise). */
+static int eal_lcores_arg(char *buf, size_t size, const struct eal_config *cfg)
+{
+	unsigned cpus[EAL_CPUS_MAX], n = eal_cpu_list(cpus, EAL_CPUS_MAX);
+	unsigned total = 1 + cfg->workers + cfg->others;
+	size_t used;
+	int len;
+
+	if (cfg->dedicated && cfg->workers > n - 1)
+		return -EBUSY;
+	len = snprintf(buf, size, "--lcores=");
+	if (len < 0 || (size_t)len >= size)
 		return -ENOSPC;
-	used = (size_t)n;
-	for (unsigned i = 0; i < lcores; i++) {
-		n = snprintf(buf + used, size - used, "%s%u@%ld", i ? "," : "", i,
-			     (long)i % cpus);
-		if (n < 0 || (size_t)n >= size - used)
+	used = (size_t)len;
+	for (unsigned i = 0; i < total; i++) {
+		unsigned cpu = i == 0 || i > cfg->workers ? cpus[0]
+			       : cfg->dedicated ? cpus[i] : cpus[i % n];
+
+		len = snprintf(buf + used, size - used, "%s%u@%u", i ? "," : "", i, cpu);
+		if (len < 0 || (size_t)len >= size - used)
 			return -ENOSPC;
-		used += (size_t)n;
+		used += (size_t)len;
 	}
 	return 0;
 }
 
-int eal_start(int user_argc, char **user_argv, unsigned lcores_needed,
-	      unsigned memory_mb)
+/* True when the user's EAL arguments hold any of the options in names
+ * ("-l", "--lcores", ...; "--x" also matches "--x=value"). */
+static bool eal_user_has(const struct eal_config *cfg, const char *const *names)
 {
-	static char lcores[256], mem[32], prefix[64];
-	char *argv[EAL_ARGS_MAX + 1];
+	for (int i = 0; i < cfg->user_argc; i++)
+		for (const char *const *n = names; *n; n++) {
+			size_t len = strlen(*n);
+			const char *a = cfg->user_argv[i];
+
+			if (strncmp(a, *n, len) == 0 &&
+			    (a[len] == '\0' || a[len] == '=' || (len == 2 && (*n)[1] != '-')))
+				return true;
+		}
+	return false;
+}
+
+int eal_start(const struct eal_config *cfg)
+{
+	static const char *const lcore_opts[] = { "-l", "-c", "--lcores", NULL };
+	static const char *const mem_opts[] = { "--no-huge", "--in-memory", "-m", "--socket-mem",
+						"--file-prefix", "--huge-dir", NULL };
+	static const char *const telemetry_opts[] = { "--no-telemetry", "--telemetry", NULL };
+	static const char *const log_opts[] = { "--log-level", NULL };
+	static char lcores[1024], mem[32], prefix[64];
+	char *argv[EAL_ARGS_MAX + 12];
 	int argc = 0, rc;
 
+	if (cfg->user_argc > EAL_ARGS_MAX)
+		return -E2BIG;
 	argv[argc++] = "sluiced";
-	if (user_argc > 0) {
-		if (user_argc > EAL_ARGS_MAX)
-			return -E2BIG;
-		for (int i = 0; i < user_argc; i++)
-			argv[argc++] = user_argv[i];
-	} else {
-		rc = eal_lcores_arg(lcores, sizeof(lcores), lcores_needed);
+	for (int i = 0; i < cfg->user_argc; i++)
+		argv[argc++] = cfg->user_argv[i];
+	if (cfg->user_argc == 0)
+		argv[argc++] = "--no-pci";
+	if (!eal_user_has(cfg, lcore_opts)) {
+		rc = eal_lcores_arg(lcores, sizeof(lcores), cfg);
 		if (rc < 0)
 			return rc;
-		snprintf(mem, sizeof(mem), "-m%u", memory_mb);
-		/* A private prefix lets several daemons and tests share a box. */
-		snprintf(prefix, sizeof(prefix), "--file-prefix=sluice-%ld",
-			 (long)getpid());
-		argv[argc++] = "--no-pci";
-		argv[argc++] = "--no-huge";
-		argv[argc++] = "--no-shconf";
-		argv[argc++] = mem;
-		argv[argc++] = prefix;
 		argv[argc++] = lcores;
-		argv[argc++] = "--log-level=lib.eal:error";
-		argv[argc++] = "--no-telemetry";
 	}
+	if (!eal_user_has(cfg, mem_opts)) {
+		if (cfg->hugepages) {
+			argv[argc++] = "--in-memory";  /* private, no files to clean up */
+		} else {
+			/* A private prefix lets several daemons and tests share a box. */
+			snprintf(mem, sizeof(mem), "-m%u", cfg->memory_mb);
+			snprintf(prefix, sizeof(prefix), "--file-prefix=sluice-%ld", (long)getpid());
+			argv[argc++] = "--no-huge";
+			argv[argc++] = "--no-shconf";
+			argv[argc++] = mem;
+			argv[argc++] = prefix;
+		}
+	}
+	if (!eal_user_has(cfg, log_opts))
+		argv[argc++] = "--log-level=lib.eal:error";
+	if (!eal_user_has(cfg, telemetry_opts))
+		argv[argc++] = "--no-telemetry";
 	argv[argc] = NULL;
 	rc = rte_eal_init(argc, argv);
 	if (rc < 0)
 		return rte_errno ? -rte_errno : -EINVAL;
-	if (rte_lcore_count() < lcores_needed)
+	if (rte_lcore_count() < 1 + cfg->workers + cfg->others)
 		return -ERANGE;
 	return 0;
+}
+
+bool eal_lcores_dedicated(const unsigned *ids, unsigned n, unsigned other_lcore)
+{
+	rte_cpuset_t shared = rte_lcore_cpuset(rte_get_main_lcore());
+	rte_cpuset_t other = rte_lcore_cpuset(other_lcore), both;
+
+	CPU_OR(&shared, &shared, &other);
+	for (unsigned i = 0; i < n; i++) {
+		rte_cpuset_t mine = rte_lcore_cpuset(ids[i]);
+
+		CPU_AND(&both, &mine, &shared);
+		if (CPU_COUNT(&both))
+			return false;
+		CPU_OR(&shared, &shared, &mine);
+	}
+	return true;
 }
 
 unsigned eal_worker_lcores(unsigned *ids, unsigned max)

@@ -5,14 +5,33 @@
 
 #include <stdbool.h>
 
-#define EAL_ARGS_MAX 32
+#define EAL_ARGS_MAX 48
 
-/* Starts the EAL. With user_argc == 0 it builds arguments that need no NIC and
- * no hugepages: --no-pci --no-huge -m memory_mb --no-shconf, and lcores 0..
- * lcores_needed-1 pinned round-robin over the online CPUs. Otherwise it passes
- * the user's arguments through unchanged. Returns 0 or -errno. */
-int eal_start(int user_argc, char **user_argv, unsigned lcores_needed,
-	      unsigned memory_mb);
+struct eal_config {
+	int user_argc;            /* EAL arguments given before "--" */
+	char **user_argv;
+	unsigned workers;         /* lcores that poll (RX workers) */
+	unsigned others;          /* further lcores (the log service) */
+	unsigned memory_mb;       /* without hugepages */
+	unsigned hugepages;       /* 0: --no-huge; else run on hugepages */
+	bool dedicated;           /* workers busy-poll: each needs a CPU of its own */
+};
+
+/* Starts the EAL. The user's arguments come first; sluiced adds what they
+ * leave out: an lcore map (main lcore and the others on the first CPU, each
+ * worker on a CPU of its own when dedicated, round-robin otherwise), memory
+ * (--no-huge -m memory_mb --no-shconf and a private --file-prefix, or
+ * --in-memory on hugepages), --no-telemetry and a quiet EAL log. With no
+ * user arguments at all it also adds --no-pci. Returns 0 or -errno:
+ * -EBUSY when dedicated workers need more CPUs than there are. */
+int eal_start(const struct eal_config *cfg);
+
+/* CPUs this process may run on. */
+unsigned eal_cpus(void);
+
+/* True when no two of the lcores share a CPU and none shares the main
+ * lcore's (or other_lcore's) CPU: busy-polling workers must not take turns. */
+bool eal_lcores_dedicated(const unsigned *ids, unsigned n, unsigned other_lcore);
 
 /* Worker lcore ids in launch order, excluding the main lcore. Returns how
  * many there are; fills at most max. */

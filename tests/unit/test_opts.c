@@ -83,10 +83,31 @@ static void test_bad_values_named(void **state)
 	expect_refused("--listen", "udp://1.2.3.4:70000", "udp://ADDR:PORT");
 	expect_refused("--listen", "udp://nohost:1", "udp://ADDR:PORT");
 	expect_refused("--source", "pcap", "socket|dpdk");
-	expect_refused("--source", "dpdk", "only the socket");
+	/* The DPDK source answers for its addresses: the default 0.0.0.0 is none. */
+	expect_refused("--source", "dpdk", "own unicast address");
+	expect_refused("--vlans", "1,x", "VLAN ids");
+	expect_refused("--frag-timeout-ms", "0", "from 1 to 60000");
+	expect_refused("--port", "1024", "from 0 to 1023");
 	expect_refused("--mode", "json", "slf1|raw");
 	expect_refused("--topic", "a b", "Kafka topic");
 	expect_refused("--rcvbuf-bytes", "1", "from 65536");
+}
+
+static void test_dpdk_source(void **state)
+{
+	const char *argv[] = { "sluiced", "--source", "dpdk", "--listen", "udp://192.0.2.10:7611",
+			       "--listen", "udp://[2001:db8::10]:7611", "--vlans", "0,100",
+			       "--port", "2", "--hugepages", "64" };
+	const char *multicast[] = { "sluiced", "--source", "dpdk", "--listen",
+				    "udp://239.1.2.3:7611" };
+
+	(void)state;
+	assert_int_equal(parse(13, argv), 0);
+	assert_int_equal(cfg.listen_count, 2);
+	assert_string_equal(cfg.vlans, "0,100");
+	assert_true(cfg.port == 2 && cfg.hugepages == 64);
+	assert_int_equal(parse(5, multicast), -EINVAL);
+	assert_non_null(strstr(errbuf, "udp://239.1.2.3:7611"));
 }
 
 static void test_unknown_flag(void **state)
@@ -207,6 +228,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_overrides),
 		cmocka_unit_test(test_bad_values_named),
+		cmocka_unit_test(test_dpdk_source),
 		cmocka_unit_test(test_unknown_flag),
 		cmocka_unit_test(test_config_file),
 		cmocka_unit_test(test_config_flag_listen_replaces_file),

@@ -187,9 +187,10 @@ int main(void)
 		cmocka_unit_test(test_queue_full_counted),
 		cmocka_unit_test(test_pool_empty_counted),
 	};
+	struct eal_config ec = { .memory_mb = 128 };
 	int rc;
 
-	rc = eal_start(0, NULL, 1, 128);
+	rc = eal_start(&ec);
 	if (rc < 0) {
 		fprintf(stderr, "EAL start-up failed: %d\n", rc);
 		return 1;
