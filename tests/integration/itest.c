@@ -161,7 +161,7 @@ out:
 int it_daemon_start(struct it_daemon *d, const char *kafka, const char *topic,
 		    const char *extra)
 {
-	char cmd[1024];
+	char cmd[2048];
 	uint64_t deadline;
 
 	if (!d->dir[0]) {
@@ -176,9 +176,9 @@ int it_daemon_start(struct it_daemon *d, const char *kafka, const char *topic,
 	snprintf(d->sock, sizeof(d->sock), "%s/admin.sock", d->dir);
 	snprintf(d->log, sizeof(d->log), "%s/sluiced.log", d->dir);
 	snprintf(cmd, sizeof(cmd),
-		 "exec '%s' -- --data-dir '%s/data' --listen %s --admin-socket '%s' "
+		 "exec '%s' %s -- --data-dir '%s/data' --listen %s --admin-socket '%s' "
 		 "--kafka '%s' --topic '%s' %s >>'%s' 2>&1",
-		 it_path("SLUICED"), d->dir, d->listen, d->sock, kafka, topic,
+		 it_path("SLUICED"), d->eal_args, d->dir, d->listen, d->sock, kafka, topic,
 		 extra ? extra : "", d->log);
 	d->pid = fork();
 	if (d->pid < 0)

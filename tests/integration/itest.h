@@ -15,6 +15,7 @@ struct it_daemon {
 	char log[160];
 	char listen[64];
 	int port;
+	char eal_args[512];   /* before "--"; empty: sluiced builds its own */
 };
 
 /* Path of a built program or script, from the environment meson sets. */
