@@ -99,25 +99,64 @@ int pkt_filter_vlans(struct pkt_filter *f, const char *list)
 	return 0;
 }
 
+/* The one's-complement sum of the words as they lie in memory, eight bytes
+ * at a time: a 32-bit word is congruent to the sum of its two 16-bit halves
+ * modulo 0xffff, so wide loads give the same folded result as DPDK's
+ * rte_raw_cksum at a quarter of the loads (the UDP checksum is most of the
+ * per-packet cost without NIC offload). */
+static uint64_t pkt_sum_wide(const uint8_t *p, uint32_t len, uint64_t acc)
+{
+	uint64_t v64;
+	uint32_t v32;
+	uint16_t v16 = 0;
+
+	for (; len >= 8; p += 8, len -= 8) {
+		memcpy(&v64, p, 8);
+		acc += (v64 & 0xffffffffu) + (v64 >> 32);
+	}
+	if (len >= 4) {
+		memcpy(&v32, p, 4);
+		acc += v32;
+		p += 4;
+		len -= 4;
+	}
+	if (len >= 2) {
+		memcpy(&v16, p, 2);
+		acc += v16;
+		p += 2;
+		len -= 2;
+	}
+	if (len) {
+		v16 = 0;
+		memcpy(&v16, p, 1);  /* the odd byte is the first of its word */
+		acc += v16;
+	}
+	return acc;
+}
+
+static uint16_t pkt_fold(uint64_t acc)
+{
+	while (acc >> 16)
+		acc = (acc & 0xffff) + (acc >> 16);
+	return (uint16_t)acc;
+}
+
 uint16_t pkt_sum(const uint8_t *p, uint32_t len)
 {
-	return rte_raw_cksum(p, len);
+	return pkt_fold(pkt_sum_wide(p, len, 0));
 }
 
 uint16_t pkt_l4_sum(sa_family_t family, const uint8_t *src, const uint8_t *dst,
 		    uint8_t proto, const uint8_t *l4, uint32_t l4_len)
 {
 	uint32_t alen = family == AF_INET6 ? 16 : 4;
-	uint32_t sum = rte_raw_cksum(src, alen);
+	uint64_t acc = pkt_sum_wide(src, alen, 0);
 
-	sum += rte_raw_cksum(dst, alen);
-	sum += rte_cpu_to_be_16((uint16_t)proto);
-	sum += rte_cpu_to_be_16((uint16_t)(l4_len & 0xffff));
-	sum += rte_cpu_to_be_16((uint16_t)(l4_len >> 16));
-	sum += rte_raw_cksum(l4, l4_len);
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
+	acc = pkt_sum_wide(dst, alen, acc);
+	acc += rte_cpu_to_be_16((uint16_t)proto);
+	acc += rte_cpu_to_be_16((uint16_t)(l4_len & 0xffff));
+	acc += rte_cpu_to_be_16((uint16_t)(l4_len >> 16));
+	return pkt_fold(pkt_sum_wide(l4, l4_len, acc));
 }
 
 static enum pkt_class pkt_drop(struct pkt_info *info, enum pkt_drop why)
