@@ -24,6 +24,16 @@ static void reply_put_cksum(uint8_t *field, uint16_t sum)
 	memcpy(field, &v, 2);
 }
 
+/* Swaps two addresses of n bytes (at most 16): source and destination. */
+static void reply_swap(uint8_t *a, uint8_t *b, size_t n)
+{
+	uint8_t tmp[16];
+
+	memcpy(tmp, a, n);
+	memcpy(a, b, n);
+	memcpy(b, tmp, n);
+}
+
 /* Ethernet: back to the sender, from us. */
 static void reply_ether(const struct pkt_filter *f, uint8_t *frame)
 {
@@ -49,12 +59,10 @@ static uint32_t reply_arp(const struct pkt_filter *f, const struct pkt_info *inf
 static uint32_t reply_icmp_echo(const struct pkt_filter *f, const struct pkt_info *info,
 				uint8_t *frame, uint32_t len)
 {
-	uint8_t *ip = frame + info->l2_len, *m = frame + info->l4_off, tmp[4];
+	uint8_t *ip = frame + info->l2_len, *m = frame + info->l4_off;
 
 	reply_ether(f, frame);
-	memcpy(tmp, ip + 12, 4);
-	memcpy(ip + 12, ip + 16, 4);
-	memcpy(ip + 16, tmp, 4);
+	reply_swap(ip + 12, ip + 16, 4);
 	ip[8] = REPLY_HOP_LIMIT;
 	be_put16(ip + 10, 0);
 	reply_put_cksum(ip + 10, pkt_sum(ip, info->l3_len));
@@ -73,12 +81,10 @@ static void reply_icmp6_cksum(uint8_t *ip, uint8_t *m, uint32_t mlen)
 static uint32_t reply_icmp6_echo(const struct pkt_filter *f, const struct pkt_info *info,
 				 uint8_t *frame, uint32_t len)
 {
-	uint8_t *ip = frame + info->l2_len, *m = frame + info->l4_off, tmp[16];
+	uint8_t *ip = frame + info->l2_len, *m = frame + info->l4_off;
 
 	reply_ether(f, frame);
-	memcpy(tmp, ip + 8, 16);
-	memcpy(ip + 8, ip + 24, 16);
-	memcpy(ip + 24, tmp, 16);
+	reply_swap(ip + 8, ip + 24, 16);
 	ip[7] = REPLY_HOP_LIMIT;
 	m[0] = ICMP6_ECHO_REPLY;
 	reply_icmp6_cksum(ip, m, info->l4_len);

@@ -310,10 +310,7 @@ static void test_dpdk_pcap(void **state)
 	assert_true(it_json_u64(json, "reply_tx") == 0);
 	assert_true(it_json_u64(json, "rx_missed_packets") == 0);
 
-	snprintf(cmd, sizeof(cmd), "'%s' --socket '%s' status --json", it_path("SLUICECTL"),
-		 daemon_.sock);
-	assert_int_equal(it_run(cmd, status, sizeof(status)), 0);
-	fprintf(stderr, "status: %s", status);
+	assert_int_equal(it_status(&daemon_, status, sizeof(status)), 0);
 	assert_non_null(strstr(status, "\"driver\":\"net_pcap\""));
 	assert_non_null(strstr(status, "\"mac\":\"02:70:63:61:70:00\""));
 	assert_non_null(strstr(status, "\"link_up\":true"));

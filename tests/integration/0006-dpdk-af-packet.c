@@ -138,10 +138,7 @@ static void test_af_packet(void **state)
 	assert_true(it_json_u64(json, "echo6") == 3);
 	assert_true(it_json_u64(json, "reply_tx") == 0);
 
-	snprintf(cmd, sizeof(cmd), "'%s' --socket '%s' status --json", it_path("SLUICECTL"),
-		 daemon_.sock);
-	assert_int_equal(it_run(cmd, status, sizeof(status)), 0);
-	fprintf(stderr, "status: %s", status);
+	assert_int_equal(it_status(&daemon_, status, sizeof(status)), 0);
 	assert_non_null(strstr(status, "\"driver\":\"net_af_packet\""));
 	assert_non_null(strstr(status, "\"link_up\":true"));
 

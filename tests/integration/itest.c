@@ -238,6 +238,18 @@ int it_stats(const struct it_daemon *d, char *json, size_t size)
 	return rc;
 }
 
+int it_status(const struct it_daemon *d, char *json, size_t size)
+{
+	char cmd[512];
+	int rc;
+
+	snprintf(cmd, sizeof(cmd), "'%s' --socket '%s' status --json", it_path("SLUICECTL"),
+		 d->sock);
+	rc = it_run(cmd, json, size);
+	fprintf(stderr, "status: %s", json);
+	return rc;
+}
+
 static uint64_t it_find_u64(const char *text, const char *key, const char *sep)
 {
 	char pat[160];

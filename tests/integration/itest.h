@@ -70,6 +70,8 @@ int it_daemon_stop(struct it_daemon *d, int sig, int timeout_s);
 
 /* "stats json" from the daemon, and one unsigned field of it. */
 int it_stats(const struct it_daemon *d, char *json, size_t size);
+/* `sluicectl status --json` (the CLI, not the socket), echoed to stderr. */
+int it_status(const struct it_daemon *d, char *json, size_t size);
 uint64_t it_json_u64(const char *json, const char *key);
 
 /* The counter identity of DESIGN.md holds in this stats JSON, with at least
