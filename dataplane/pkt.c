@@ -165,13 +165,17 @@ static enum pkt_class pkt_drop(struct pkt_info *info, enum pkt_drop why)
 	return info->cls = PKT_DROP;
 }
 
+/* Constant sizes, so the compiler compares in place instead of calling. */
+static inline bool pkt_addr_eq(sa_family_t family, const uint8_t *a, const uint8_t *b)
+{
+	return family == AF_INET6 ? memcmp(a, b, 16) == 0 : memcmp(a, b, 4) == 0;
+}
+
 /* Index of the listen entry whose address is addr, or -1. */
 static int pkt_our_addr(const struct pkt_filter *f, sa_family_t family, const uint8_t *addr)
 {
-	size_t n = family == AF_INET6 ? 16 : 4;
-
 	for (unsigned i = 0; i < f->listen_count; i++)
-		if (f->listen[i].family == family && memcmp(f->listen[i].addr, addr, n) == 0)
+		if (f->listen[i].family == family && pkt_addr_eq(family, f->listen[i].addr, addr))
 			return (int)i;
 	return -1;
 }
@@ -206,7 +210,7 @@ static enum pkt_class pkt_udp(const struct pkt_filter *f, const uint8_t *frame,
 		const struct pkt_listen *l = &f->listen[i];
 
 		if (l->family == info->family && l->port_be == port_be &&
-		    memcmp(l->addr, dst, info->family == AF_INET6 ? 16 : 4) == 0) {
+		    pkt_addr_eq(l->family, l->addr, dst)) {
 			matched = true;
 			info->addr_index = (uint8_t)i;
 			break;
