@@ -253,8 +253,6 @@ static int dpdk_handle(struct source *src, struct dpdk_queue *dq, struct rte_mbu
 		pkt->data = bytes + info.payload_off;
 		pkt->len = info.payload_len;
 		pkt->peer_id = info.peer_id;
-		counter_add(&dq->st.datagrams, 1);
-		counter_add(&dq->st.bytes, info.payload_len);
 		return 1;
 	}
 	if (cls == PKT_DROP || cls == PKT_FRAGMENT || m->nb_segs != 1) {
@@ -315,7 +313,7 @@ static uint16_t dpdk_rx_burst(struct source *src, unsigned queue, struct rx_pkt 
 	struct dpdk_queue *dq = src->queues[queue];
 	uint16_t port = src->port.port_id, got, out = 0, sent;
 	unsigned ntx = 0;
-	uint64_t tsc = rte_rdtsc(), now;
+	uint64_t tsc = rte_rdtsc(), now, bytes = 0;
 
 	/* The previous burst's datagrams have been parsed and copied. */
 	rte_pktmbuf_free_bulk(dq->held, dq->held_count);
@@ -334,9 +332,12 @@ static uint16_t dpdk_rx_burst(struct source *src, unsigned queue, struct rx_pkt 
 			rte_prefetch0(rte_pktmbuf_mtod(dq->rx[i + 1], void *));
 		if (dpdk_handle(src, dq, dq->rx[i], &ntx, &pkts[out], tsc)) {
 			pkts[out].arrival_ns = now;
+			bytes += pkts[out].len;
 			out++;
 		}
 	}
+	counter_add(&dq->st.datagrams, out);
+	counter_add(&dq->st.bytes, bytes);
 	if (ntx) {
 		sent = rte_eth_tx_burst(port, dq->id, dq->tx, (uint16_t)ntx);
 		if (sent < ntx) {
