@@ -8,6 +8,7 @@
 
 #include "control/opts.h"
 #include "control/repl.h"
+#include "control/watch.h"
 #include "dataplane/source.h"
 #include "dataplane/worker.h"
 #include "platform/queue.h"
@@ -28,6 +29,7 @@ struct daemon {
 	struct log_service service;
 	struct repl *repl;          /* NULL with --kafka none */
 	struct metrics *metrics;    /* NULL with --metrics none */
+	struct watch watch;         /* link and loss lines in the log */
 	uint64_t started_ns;
 	const char *state;          /* "running", "draining" */
 };

@@ -364,6 +364,8 @@ static int sluiced_loop(struct daemon *d, struct admin *admin)
 				clock_sleep_ns(50000000);
 			break;
 		}
+		if (!draining)
+			watch_source(&d->watch, d, clock_mono_ns());
 		if (pfd[1].revents & POLLIN) {
 			rc = admin_serve(admin, sluiced_handle, d);
 			if (rc < 0)

@@ -1,0 +1,53 @@
+/* Link and loss lines in the daemon log (see watch.h). */
+#include "control/watch.h"
+
+#include <inttypes.h>
+
+#include "control/daemon.h"
+#include "platform/plog.h"
+
+static uint64_t watch_missed(const struct daemon *d)
+{
+	struct source_queue_stats qs = { 0 };
+
+	for (unsigned i = 0; i < d->worker_count; i++)
+		d->source_ops->stats(d->source, i, &qs);
+	return qs.missed;
+}
+
+void watch_source(struct watch *w, const struct daemon *d, uint64_t now_ns)
+{
+	struct source_info si;
+	uint64_t missed;
+
+	if (w->started && now_ns - w->checked_ns < 1000000000ull)
+		return;
+	w->checked_ns = now_ns;
+	missed = watch_missed(d);
+	d->source_ops->info(d->source, &si);
+	if (!w->started) {
+		w->started = true;
+		w->link_up = si.link_up;
+		w->missed = missed;
+		if (si.link_up == 0)
+			plog_warn("port %d (%s): link down at start", si.port_id, si.name);
+		return;
+	}
+	if (si.link_up >= 0 && si.link_up != w->link_up) {
+		if (si.link_up)
+			plog_info("port %d (%s): link up, %u Mb/s", si.port_id, si.name,
+				  si.link_speed_mbps);
+		else
+			plog_warn("port %d (%s): link down", si.port_id, si.name);
+		w->link_up = si.link_up;
+	}
+	if (missed > w->missed &&
+	    now_ns - w->missed_logged_ns >= WATCH_MISSED_EVERY_S * 1000000000ull) {
+		plog_warn("%" PRIu64 " packets lost before sluice saw them (%s); see "
+			  "rx_missed_packets", missed - w->missed,
+			  si.port_id < 0 ? "socket buffer overflow: raise --rcvbuf-bytes"
+					 : "NIC imissed/rx_nombuf: more workers or --rx-desc");
+		w->missed = missed;
+		w->missed_logged_ns = now_ns;
+	}
+}

@@ -1,0 +1,26 @@
+/* Says in the daemon log what an operator must hear about the packet
+ * source: its link going down or up, and packets lost before sluice saw
+ * them (NIC imissed/rx_nombuf, socket overflow), at most one line per
+ * WATCH_MISSED_EVERY_S with the count since the last. Main thread. */
+#ifndef SLUICE_CONTROL_WATCH_H
+#define SLUICE_CONTROL_WATCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define WATCH_MISSED_EVERY_S 10u
+
+struct daemon;
+
+struct watch {
+	bool started;
+	uint64_t checked_ns;        /* looked at most once a second */
+	int link_up;
+	uint64_t missed;            /* total at the last line */
+	uint64_t missed_logged_ns;
+};
+
+/* Compares the source with what was seen last; logs what changed. */
+void watch_source(struct watch *w, const struct daemon *d, uint64_t now_ns);
+
+#endif

@@ -1,0 +1,90 @@
+/* 0007: the port's link as an operator sees it. sluiced on net_tap (whose
+ * link follows the kernel interface; net_af_packet always reports up): the
+ * interface goes down and comes back, and each change is one line in the
+ * daemon log and shows in sluicectl status. */
+#include <errno.h>
+#include <inttypes.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "itest.h"
+
+IT_FIXTURE("it0007")
+
+static char tap[16];
+
+/* Waits up to 10 s until the daemon log holds `count` lines with what. */
+static void wait_log(const char *what, int count)
+{
+	char cmd[512], out[64];
+	uint64_t deadline = it_now_ms() + 10000;
+
+	snprintf(cmd, sizeof(cmd), "grep -c '%s' '%s'", what, daemon_.log);
+	while (it_now_ms() < deadline) {
+		it_run(cmd, out, sizeof(out));
+		if (atoi(out) == count)
+			return;
+		usleep(100000);
+	}
+	fail_msg("%d lines of '%s' expected in %s", count, what, daemon_.log);
+}
+
+static void set_link(const char *state)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "ip link set %s %s", tap, state);
+	assert_int_equal(it_run(cmd, NULL, 0), 0);
+}
+
+static void test_link_watch(void **state)
+{
+	char status[4096];
+
+	(void)state;
+	snprintf(tap, sizeof(tap), "sltap%d", (int)getpid() % 100000);
+	snprintf(daemon_.eal_args, sizeof(daemon_.eal_args),
+		 "--no-pci --vdev net_tap0,iface=%s", tap);
+	snprintf(daemon_.listen, sizeof(daemon_.listen), "udp://192.0.2.10:7611");
+	daemon_.port = 7611;
+	assert_int_equal(it_daemon_start(&daemon_, "none", topic, "--source dpdk"), 0);
+	assert_int_equal(it_status(&daemon_, status, sizeof(status)), 0);
+	assert_non_null(strstr(status, "\"driver\":\"net_tap\""));
+	assert_non_null(strstr(status, "\"link_up\":true"));
+	set_link("down");
+	wait_log("link down", 1);
+	assert_int_equal(it_status(&daemon_, status, sizeof(status)), 0);
+	assert_non_null(strstr(status, "\"link_up\":false"));
+	set_link("up");
+	wait_log("link up", 1);
+	assert_int_equal(it_status(&daemon_, status, sizeof(status)), 0);
+	assert_non_null(strstr(status, "\"link_up\":true"));
+	wait_log("link down", 1);  /* one line per change, not one per check */
+	/* Whatever the kernel sent on its side (router solicitations...) is
+	 * counted, not parsed. */
+	assert_int_equal(it_stats(&daemon_, json, sizeof(json)), 0);
+	assert_true(it_json_u64(json, "frames_received") == 0);
+	assert_int_equal(it_daemon_stop(&daemon_, SIGTERM, 30), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_link_watch, setup, teardown),
+	};
+
+	if (geteuid() != 0 || access("/dev/net/tun", R_OK | W_OK) != 0) {
+		fprintf(stderr, "0007: skipped: needs root and /dev/net/tun for net_tap\n");
+		return IT_SKIP;
+	}
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
