@@ -17,9 +17,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
 #include <cmocka.h>
 #include <pcap/pcap.h>
 
+#include "dataplane/source.h"
 #include "itest.h"
 #include "tests/common/frames.h"
 
@@ -336,10 +338,68 @@ static void test_dpdk_pcap(void **state)
 	assert_int_equal(a.other, 0);
 }
 
+/* Raw mode: each datagram one event; a sender's id is the same hash of its
+ * address and port as the socket source gives, its seq counts its datagrams. */
+static void test_dpdk_pcap_raw(void **state)
+{
+	static struct capture cap;
+	char in[192], cmd[1024], line[4096];
+	struct frames_ip ip = cap_ip(4);
+	struct sockaddr_in peer = { .sin_family = AF_INET };
+	uint64_t ids[2], per[2] = { 0, 0 }, lines = 0;
+	pcap_t *dead = pcap_open_dead(DLT_EN10MB, 65535);
+	FILE *p;
+
+	(void)state;
+	strcpy(daemon_.dir, "/tmp/sluice-it-XXXXXX");
+	assert_non_null(mkdtemp(daemon_.dir));
+	snprintf(in, sizeof(in), "%s/raw.pcap", daemon_.dir);
+	cap.out = pcap_dump_open(dead, in);
+	assert_non_null(cap.out);
+	memcpy(cap.l2.dst, our_mac, 6);
+	memcpy(cap.l2.src, peer_mac, 6);
+	cap.l2.vlan = -1;
+	for (int i = 0; i < 100; i++) {
+		int len = snprintf((char *)cap.dgram, 64, "{\"t\":%d}", i);
+
+		cap_write(&cap, cap.buf, frames_udp(cap.buf, &cap.l2, &ip, (uint16_t)(5000 + i % 2),
+						    PORT, cap.dgram, (uint32_t)len));
+	}
+	pcap_dump_close(cap.out);
+	pcap_close(dead);
+	memcpy(&peer.sin_addr, peer4, 4);
+	for (int s = 0; s < 2; s++) {
+		peer.sin_port = htons((uint16_t)(5000 + s));
+		ids[s] = source_peer_hash((struct sockaddr_storage *)&peer);
+	}
+	snprintf(daemon_.eal_args, sizeof(daemon_.eal_args),
+		 "--no-pci --vdev 'net_pcap0,rx_pcap=%s'", in);
+	snprintf(daemon_.listen, sizeof(daemon_.listen), "udp://192.0.2.10:%d", PORT);
+	daemon_.port = PORT;
+	assert_int_equal(it_daemon_start(&daemon_, "none", topic, "--source dpdk --mode raw"), 0);
+	wait_for("events_durable", 100, 60);
+	assert_int_equal(it_daemon_stop(&daemon_, SIGTERM, 60), 0);
+	snprintf(cmd, sizeof(cmd), "'%s' log dump --data-dir '%s/data' --json",
+		 it_path("SLUICECTL"), daemon_.dir);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	while (fgets(line, sizeof(line), p)) {
+		uint64_t src = it_json_u64(line, "source_id"), seq = it_json_u64(line, "seq");
+		int s = src == ids[0] ? 0 : src == ids[1] ? 1 : -1;
+
+		assert_true(s >= 0);
+		assert_true(seq == per[s]++);
+		lines++;
+	}
+	assert_int_equal(pclose(p), 0);
+	assert_true(lines == 100 && per[0] == 50 && per[1] == 50);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_dpdk_pcap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dpdk_pcap_raw, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
