@@ -5,6 +5,7 @@
 #ifndef SLUICE_DATAPLANE_PORT_H
 #define SLUICE_DATAPLANE_PORT_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -36,6 +37,11 @@ struct port {
 	char driver[32];
 	char name[64];
 	bool started;
+	/* net_af_packet in DPDK 22.11 does not report its ring's drops; its
+	 * sockets are read here instead (see port_af_packet_drops). */
+	int afp_fds[SOURCE_QUEUES_MAX];
+	unsigned afp_count;
+	_Atomic uint64_t afp_drops;
 };
 
 /* Configures and starts the port. On failure writes the reason to err and
@@ -45,8 +51,9 @@ int port_open(struct port *p, const struct port_config *cfg, char *err, size_t e
 /* Fills the port's part of what sluicectl status shows. */
 void port_info(const struct port *p, struct source_info *info);
 
-/* Device counters: imissed (the NIC had no descriptor) and rx_nombuf (no
- * mbuf to refill one). Safe from the control thread. */
+/* Device counters: imissed (the NIC had no descriptor, or the af_packet
+ * ring was full) and rx_nombuf (no mbuf to refill one). Safe from the
+ * control and metrics threads. */
 void port_missed(const struct port *p, uint64_t *imissed, uint64_t *nombuf);
 
 void port_close(struct port *p);
