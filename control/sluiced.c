@@ -424,6 +424,10 @@ static int sluiced_start_eal(struct daemon *d, int eal_argc, char **eal_argv)
 			 "and the log service and control plane keep another; this machine "
 			 "lets sluiced use %u CPUs, so at most %u worker(s)", ec.workers,
 			 eal_cpus(), eal_cpus() > 1 ? eal_cpus() - 1 : 0);
+	else if (rc == -ERANGE)
+		plog_err("the EAL arguments give %u lcores; sluiced needs %u (the main lcore, "
+			 "%u worker(s), the log service): widen -l/--lcores", eal_lcore_count(),
+			 ec.workers + 2, ec.workers);
 	else if (rc < 0)
 		plog_err("EAL start-up failed: %s", strerror(-rc));
 	return rc;

@@ -131,6 +131,11 @@ int eal_start(const struct eal_config *cfg)
 	return 0;
 }
 
+unsigned eal_lcore_count(void)
+{
+	return rte_lcore_count();
+}
+
 bool eal_lcores_dedicated(const unsigned *ids, unsigned n, unsigned other_lcore)
 {
 	rte_cpuset_t shared = rte_lcore_cpuset(rte_get_main_lcore());

@@ -29,6 +29,9 @@ int eal_start(const struct eal_config *cfg);
 /* CPUs this process may run on. */
 unsigned eal_cpus(void);
 
+/* Lcores the EAL made (after eal_start). */
+unsigned eal_lcore_count(void);
+
 /* True when no two of the lcores share a CPU and none shares the main
  * lcore's (or other_lcore's) CPU: busy-polling workers must not take turns. */
 bool eal_lcores_dedicated(const unsigned *ids, unsigned n, unsigned other_lcore);

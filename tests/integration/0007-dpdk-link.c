@@ -1,7 +1,8 @@
-/* 0007: the port's link as an operator sees it. sluiced on net_tap (whose
- * link follows the kernel interface; net_af_packet always reports up): the
- * interface goes down and comes back, and each change is one line in the
- * daemon log and shows in sluicectl status. */
+/* 0007: the port as an operator sees it. sluiced on net_tap (whose link
+ * follows the kernel interface): the interface goes down and comes back,
+ * and each change is one line in the daemon log and shows in sluicectl
+ * status. And the start-up refusals of the DPDK source, each naming what
+ * to change: more polling workers than CPUs, too few lcores, no port. */
 #include <errno.h>
 #include <inttypes.h>
 #include <setjmp.h>
@@ -76,10 +77,44 @@ static void test_link_watch(void **state)
 	assert_int_equal(it_daemon_stop(&daemon_, SIGTERM, 30), 0);
 }
 
+/* Runs sluiced to its refusal; its output must hold why. */
+static void expect_refusal(const char *eal, const char *opts, const char *why)
+{
+	char cmd[1024], out[8192];
+	int rc;
+
+	snprintf(cmd, sizeof(cmd), "'%s' %s -- --source dpdk --listen udp://192.0.2.10:7611 "
+		 "--data-dir /tmp/sluice-it0007-%d --admin-socket /tmp/sluice-it0007-%d.sock "
+		 "--kafka none %s 2>&1", it_path("SLUICED"), eal, (int)getpid(), (int)getpid(),
+		 opts);
+	rc = it_run(cmd, out, sizeof(out));
+	fprintf(stderr, "%s\n-> %d: %s", cmd, rc, out);
+	assert_int_not_equal(rc, 0);
+	assert_non_null(strstr(out, why));
+}
+
+static void test_refusals(void **state)
+{
+	char opts[64], cmd[128];
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	(void)state;
+	if (cpus <= 16) {
+		snprintf(opts, sizeof(opts), "--workers %ld", cpus);
+		expect_refusal("--no-pci --vdev net_null0", opts, "CPU of its own");
+	}
+	expect_refusal("-l 0 --no-pci --vdev net_null0", "", "widen -l/--lcores");
+	expect_refusal("--lcores 0@0,1@0,2@0 --no-pci --vdev net_null0", "", "a CPU of its own");
+	expect_refusal("", "", "no such DPDK port");
+	snprintf(cmd, sizeof(cmd), "rm -rf /tmp/sluice-it0007-%d", (int)getpid());
+	assert_int_equal(it_run(cmd, NULL, 0), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_link_watch, setup, teardown),
+		cmocka_unit_test(test_refusals),
 	};
 
 	if (geteuid() != 0 || access("/dev/net/tun", R_OK | W_OK) != 0) {
