@@ -118,8 +118,11 @@ int eal_start(const struct eal_config *cfg)
 			argv[argc++] = prefix;
 		}
 	}
-	if (!eal_user_has(cfg, log_opts))
+	if (!eal_user_has(cfg, log_opts)) {
 		argv[argc++] = "--log-level=lib.eal:error";
+		/* ip_frag in 22.11 logs its table size as USER1 info. */
+		argv[argc++] = "--log-level=user1:warning";
+	}
 	if (!eal_user_has(cfg, telemetry_opts))
 		argv[argc++] = "--no-telemetry";
 	argv[argc] = NULL;
