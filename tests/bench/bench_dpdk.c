@@ -1,6 +1,6 @@
 /* DPDK source benchmarks, on demand (tests/bench/dpdk runs them):
- *   bench_dpdk mkpcap FILE N         N one-frame SLF1 datagrams (100-byte
- *                                    events) to 192.0.2.10:7611 at net_pcap's MAC
+ *   bench_dpdk mkpcap FILE N [F]     N SLF1 datagrams of F (default 1) 100-byte
+ *                                    events to 192.0.2.10:7611 at net_pcap's MAC
  *   bench_dpdk parse N               pkt_classify + slf_parse of N frames held
  *                                    in mbufs, one core; and a CRC-32C-only pass
  *                                    over the same bytes (the floor)
@@ -27,20 +27,31 @@
 static const uint8_t pcap_mac[6] = { 0x02, 0x70, 0x63, 0x61, 0x70, 0x00 };
 static const uint8_t our4[4] = { 192, 0, 2, 10 };
 
-static uint32_t bench_frame(uint8_t *buf, uint64_t k)
+/* Datagram k: events k*per .. k*per+per-1, from 100 sources. */
+static uint32_t bench_frame_of(uint8_t *buf, uint64_t k, unsigned per)
 {
 	static uint8_t dgram[FRAMES_MAX];
 	struct frames_l2 l2 = { .vlan = -1 };
 	struct frames_ip ip = { .family = 4, .src = { 192, 0, 2, 1 } };
-	uint32_t dlen = frames_slf1(dgram, k % 100, k / 100, 100);
+	uint32_t dlen = 0;
 
+	for (unsigned i = 0; i < per; i++) {
+		uint64_t e = k * per + i;
+
+		dlen += frames_slf1(dgram + dlen, e % 100, e / 100, 100);
+	}
 	memcpy(l2.dst, pcap_mac, 6);
 	memcpy(l2.src, "\x02\0\0\0\0\x01", 6);
 	memcpy(ip.dst, our4, 4);
 	return frames_udp(buf, &l2, &ip, (uint16_t)(40000 + k % 100), 7611, dgram, dlen);
 }
 
-static int bench_mkpcap(const char *path, uint64_t n)
+static uint32_t bench_frame(uint8_t *buf, uint64_t k)
+{
+	return bench_frame_of(buf, k, 1);
+}
+
+static int bench_mkpcap(const char *path, uint64_t n, unsigned per)
 {
 	static uint8_t buf[FRAMES_MAX];
 	pcap_t *dead = pcap_open_dead(DLT_EN10MB, 65535);
@@ -53,7 +64,7 @@ static int bench_mkpcap(const char *path, uint64_t n)
 	for (uint64_t k = 0; k < n; k++) {
 		struct pcap_pkthdr h = { .ts = { 1700000000, 0 } };
 
-		h.caplen = h.len = bench_frame(buf, k);
+		h.caplen = h.len = bench_frame_of(buf, k, per);
 		pcap_dump((u_char *)out, &h, buf);
 	}
 	pcap_dump_close(out);
@@ -212,12 +223,14 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++)
 		if (strcmp(argv[i], "--") == 0)
 			sep = i;
-	if (argc == 4 && strcmp(argv[1], "mkpcap") == 0)
-		return bench_mkpcap(argv[2], strtoull(argv[3], NULL, 10));
+	if ((argc == 4 || argc == 5) && strcmp(argv[1], "mkpcap") == 0)
+		return bench_mkpcap(argv[2], strtoull(argv[3], NULL, 10),
+				    argc == 5 ? (unsigned)strtoul(argv[4], NULL, 10) : 1);
 	if (argc == 3 && strcmp(argv[1], "parse") == 0)
 		return bench_parse(strtoull(argv[2], NULL, 10));
 	if (sep && argc == sep + 3 && strcmp(argv[sep + 1], "rx") == 0)
 		return bench_rx(sep - 1, argv + 1, strtod(argv[sep + 2], NULL));
-	fprintf(stderr, "usage: bench_dpdk mkpcap FILE N | parse N | [EAL args] -- rx SECONDS\n");
+	fprintf(stderr, "usage: bench_dpdk mkpcap FILE N [FRAMES] | parse N | "
+			"[EAL args] -- rx SECONDS\n");
 	return 2;
 }
