@@ -25,8 +25,10 @@
 #include "platform/counter.h"
 
 /* A datagram that arrived in several mbufs (reassembled, or scattered by the
- * NIC) is copied out whole; a UDP datagram is at most 65,535 bytes. */
-#define DPDK_LINEAR_BYTES 65536u
+ * NIC) is copied out whole: an IP datagram is at most 65,535 bytes, plus
+ * the Ethernet header and tag; anything longer is cut, and then its own
+ * length fields call it truncated. */
+#define DPDK_LINEAR_BYTES (65536u + 64u)
 #define DPDK_FRAG_BUCKET_ENTRIES 4u
 #define DPDK_DEATH_ROW_PREFETCH 4u
 /* Arrival times come from the TSC, re-anchored to the real-time clock this
@@ -196,17 +198,19 @@ static unsigned dpdk_offload(const struct rte_mbuf *m)
 	       (l4 == RTE_MBUF_F_RX_L4_CKSUM_BAD ? PKT_OFFLOAD_L4_BAD : 0);
 }
 
-/* The bytes of m, contiguous: in place when it is one segment, otherwise
- * copied into the next linear buffer of this burst. */
-static const uint8_t *dpdk_bytes(struct dpdk_queue *dq, struct rte_mbuf *m)
+/* The bytes of m, contiguous, and how many: in place when it is one
+ * segment, otherwise copied into the next linear buffer of this burst. */
+static const uint8_t *dpdk_bytes(struct dpdk_queue *dq, struct rte_mbuf *m, uint32_t *len)
 {
 	uint8_t *buf;
 
+	*len = m->pkt_len;
 	if (m->nb_segs == 1)
 		return rte_pktmbuf_mtod(m, const uint8_t *);
 	assert(dq->linear_used < SOURCE_BURST_MAX);
 	buf = dq->linear + (size_t)dq->linear_used++ * DPDK_LINEAR_BYTES;
-	return rte_pktmbuf_read(m, 0, RTE_MIN(m->pkt_len, DPDK_LINEAR_BYTES), buf);
+	*len = RTE_MIN(m->pkt_len, DPDK_LINEAR_BYTES);
+	return rte_pktmbuf_read(m, 0, *len, buf);
 }
 
 /* Gives a fragment to the reassembly table; returns the whole datagram's
@@ -234,8 +238,9 @@ static int dpdk_handle(struct source *src, struct dpdk_queue *dq, struct rte_mbu
 		       unsigned *ntx, struct rx_pkt *pkt, uint64_t tsc)
 {
 	struct pkt_info info;
-	const uint8_t *bytes = dpdk_bytes(dq, m);
-	enum pkt_class cls = pkt_classify(&src->filter, bytes, m->pkt_len, dpdk_offload(m), &info);
+	uint32_t len;
+	const uint8_t *bytes = dpdk_bytes(dq, m, &len);
+	enum pkt_class cls = pkt_classify(&src->filter, bytes, len, dpdk_offload(m), &info);
 
 	if (cls == PKT_FRAGMENT) {
 		if (m->nb_segs != 1)
@@ -245,8 +250,8 @@ static int dpdk_handle(struct source *src, struct dpdk_queue *dq, struct rte_mbu
 			return 0;  /* held by the table, or on death row */
 		counter_add(&dq->st.reassembled, 1);
 		/* The IPv4 checksum was checked per fragment; reassembly zeroes it. */
-		bytes = dpdk_bytes(dq, m);
-		cls = pkt_classify(&src->filter, bytes, m->pkt_len, PKT_OFFLOAD_IP_GOOD, &info);
+		bytes = dpdk_bytes(dq, m, &len);
+		cls = pkt_classify(&src->filter, bytes, len, PKT_OFFLOAD_IP_GOOD, &info);
 	}
 	if (cls == PKT_DATA) {
 		dq->held[dq->held_count++] = m;
@@ -261,8 +266,8 @@ static int dpdk_handle(struct source *src, struct dpdk_queue *dq, struct rte_mbu
 		dq->held[dq->held_count++] = m;
 		return 0;
 	}
-	uint32_t len = reply_build(&src->filter, &info, rte_pktmbuf_mtod(m, uint8_t *),
-				   m->data_len, m->data_len + rte_pktmbuf_tailroom(m));
+	len = reply_build(&src->filter, &info, rte_pktmbuf_mtod(m, uint8_t *), m->data_len,
+			  m->data_len + rte_pktmbuf_tailroom(m));
 
 	if (len == 0) {
 		counter_add(&dq->st.drops[SOURCE_DROP_REPLY_TX], 1);

@@ -62,10 +62,12 @@ static uint32_t frames_ip_hdr(uint8_t *p, const struct frames_ip *ip, uint8_t pr
 		memcpy(p + 24, ip->dst, 16);
 		return 40;
 	}
+	static uint16_t next_id = 0x1234;
+
 	memset(p, 0, 20);
 	p[0] = 0x45;
 	put16(p + 2, (uint16_t)(20 + l4_len));
-	put16(p + 4, 0x1234);
+	put16(p + 4, next_id++);  /* each datagram its own id, as reassembly needs */
 	p[8] = 64;
 	p[9] = proto;
 	memcpy(p + 12, ip->src, 4);
@@ -99,6 +101,8 @@ unsigned frames_fragment(const uint8_t *frame, uint32_t len, const struct frames
 {
 	uint32_t l2len = l2->vlan >= 0 ? 18 : 14, iplen = family == 6 ? 40 : 20;
 	uint32_t data = len - l2len - iplen, n = 0;
+	static uint16_t next_v6_id = 0xbeef;
+	uint16_t v6_id = next_v6_id++;  /* each datagram its own identification */
 
 	for (uint32_t at = 0; at < data && n < max; at += chunk, n++) {
 		uint32_t part = data - at < chunk ? data - at : chunk, hdr = l2len + iplen;
@@ -113,7 +117,8 @@ unsigned frames_fragment(const uint8_t *frame, uint32_t len, const struct frames
 			fh[0] = 17;
 			fh[1] = 0;
 			put16(fh + 2, (uint16_t)(at | (uint32_t)more));
-			memcpy(fh + 4, "\x00\x00\xbe\xef", 4);
+			put16(fh + 4, 0);
+			put16(fh + 6, v6_id);
 			put16(ip + 4, (uint16_t)(8 + part));
 			hdr += 8;
 		} else {

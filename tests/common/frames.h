@@ -8,7 +8,7 @@
 
 #include <stdint.h>
 
-#define FRAMES_MAX 9216u
+#define FRAMES_MAX 65600u  /* a whole IP datagram and its Ethernet header */
 
 struct frames_l2 {
 	uint8_t dst[6];
