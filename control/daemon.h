@@ -17,6 +17,7 @@
 
 struct daemon {
 	struct sluiced_config cfg;
+	int data_dir_lock;          /* held open for the daemon's life */
 	const struct source_ops *source_ops;
 	struct source *source;
 	struct worker *workers[SOURCE_QUEUES_MAX];

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "dataplane/slf.h"
+#include "storage/datadir.h"
 #include "storage/log_reader.h"
 #include "storage/log_segment.h"
 
@@ -18,13 +19,15 @@ struct logtool_totals {
 	int damaged;
 };
 
-/* Scans every segment of one log in offset order; damage is reported. */
+/* Scans every segment of one log in offset order; damage is reported. With
+ * a daemon running on the folder (live), bytes after the last whole batch of
+ * the newest segment are a write in progress, not damage. */
 static int logtool_verify_log(const char *dir, uint8_t *buf, struct logtool_totals *t,
-			      FILE *out, int json)
+			      FILE *out, int json, int live)
 {
 	char path[LOG_PATH_MAX];
 	struct log_scan_result scan;
-	uint64_t base, expect;
+	uint64_t base, expect, next;
 	int rc;
 
 	rc = log_segment_find(dir, 0, &base);
@@ -42,7 +45,12 @@ static int logtool_verify_log(const char *dir, uint8_t *buf, struct logtool_tota
 		if (rc < 0)
 			return rc;
 		int gap = base != expect, torn = scan.valid_bytes != scan.file_bytes;
+		int last = log_segment_next(dir, base, &next) < 0;
 
+		if (torn && last && live) {
+			torn = 0;  /* being appended to right now */
+			scan.file_bytes = scan.valid_bytes;
+		}
 		t->segments++;
 		t->batches += scan.batches;
 		t->records += scan.records;
@@ -59,8 +67,9 @@ static int logtool_verify_log(const char *dir, uint8_t *buf, struct logtool_tota
 				torn ? "  DAMAGED after the last valid batch" : "",
 				gap ? "  GAP before this segment" : "");
 		expect = scan.next_offset;
-		if (log_segment_next(dir, base, &base) < 0)
+		if (last)
 			return 0;
+		base = next;
 	}
 }
 
@@ -73,9 +82,14 @@ int logtool_verify(const char *data_dir, FILE *out, int json)
 
 	if (!buf)
 		return -ENOMEM;
+	pid_t live = datadir_holder(data_dir);
+
+	if (live > 0 && !json)
+		fprintf(out, "sluiced PID %ld is writing to %s: its newest batches may still be "
+			     "arriving\n", (long)live, data_dir);
 	for (size_t i = 0; rc == 0 && i < 2; i++) {
 		snprintf(dir, sizeof(dir), "%s/%s", data_dir, logtool_logs[i]);
-		rc = logtool_verify_log(dir, buf, &t, out, json);
+		rc = logtool_verify_log(dir, buf, &t, out, json, live > 0);
 		if (rc == -ENOENT)
 			rc = 0;  /* that log was never written */
 	}

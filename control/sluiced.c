@@ -22,6 +22,7 @@
 #include "platform/hugepages.h"
 #include "platform/path.h"
 #include "platform/plog.h"
+#include "storage/datadir.h"
 #include "storage/log_segment.h"
 
 /* The queue toward the log service, and the pool of batch buffers: every
@@ -126,6 +127,30 @@ static void sluiced_reload(struct daemon *d)
 	free(err);
 }
 
+/* Creates the data folder and takes it for this process before anything
+ * else (the EAL, the NIC, the logs): a second daemon on it is refused. */
+static int sluiced_take_data_dir(struct daemon *d)
+{
+	pid_t holder;
+	int rc = path_mkdir_p(d->cfg.data_dir, 0750);
+
+	if (rc < 0) {
+		plog_err("--data-dir '%s': %s", d->cfg.data_dir, strerror(-rc));
+		return rc;
+	}
+	rc = datadir_lock(d->cfg.data_dir, &holder);
+	if (rc == -EWOULDBLOCK)
+		plog_err("--data-dir '%s': in use by sluiced PID %ld (it holds %s/%s); stop it "
+			 "or give this daemon another folder", d->cfg.data_dir, (long)holder,
+			 d->cfg.data_dir, DATADIR_LOCK_FILE);
+	else if (rc < 0)
+		plog_err("--data-dir '%s': cannot lock %s: %s", d->cfg.data_dir,
+			 DATADIR_LOCK_FILE, strerror(-rc));
+	else
+		d->data_dir_lock = rc;
+	return rc < 0 ? rc : 0;
+}
+
 static int sluiced_open_logs(struct daemon *d)
 {
 	static const char *names[LOG_KINDS] = { "events", "dlq" };
@@ -133,11 +158,6 @@ static int sluiced_open_logs(struct daemon *d)
 	char dir[LOG_PATH_MAX];
 	int rc;
 
-	rc = path_mkdir_p(d->cfg.data_dir, 0750);
-	if (rc < 0) {
-		plog_err("--data-dir '%s': %s", d->cfg.data_dir, strerror(-rc));
-		return rc;
-	}
 	wc.segment_bytes_max = d->cfg.segment_bytes;
 	for (int k = 0; k < LOG_KINDS; k++) {
 		snprintf(dir, sizeof(dir), "%s/%s", d->cfg.data_dir, names[k]);
@@ -461,7 +481,9 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	d.started_ns = clock_mono_ns();
 	d.state = "starting";
-	rc = sluiced_start_eal(&d, eal_argc, argv + 1);
+	rc = sluiced_take_data_dir(&d);
+	if (rc == 0)
+		rc = sluiced_start_eal(&d, eal_argc, argv + 1);
 	if (rc < 0)
 		return 1;
 	/* The lcores exist now. Everything the main thread starts from here on
@@ -501,5 +523,6 @@ int main(int argc, char **argv)
 	pool_free(d.pool);
 	queue_free(d.queue);
 	eal_stop();
+	close(d.data_dir_lock);  /* last: the logs are closed and synced */
 	return rc < 0 ? 1 : 0;
 }
