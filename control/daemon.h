@@ -3,6 +3,7 @@
 #ifndef SLUICE_CONTROL_DAEMON_H
 #define SLUICE_CONTROL_DAEMON_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -33,6 +34,8 @@ struct daemon {
 	struct watch watch;         /* link and loss lines in the log */
 	uint64_t started_ns;
 	const char *state;          /* "running", "draining" */
+	_Atomic bool refuse_intake; /* the disk is below its refuse mark */
+	char degraded[OPTS_STR_MAX + 160];  /* why, for status; empty when healthy */
 };
 
 #endif

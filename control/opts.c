@@ -83,6 +83,11 @@ static const struct opt_def opt_table[] = {
 	{ "hugepages", OPT_U64, OFF(hugepages), 0, 1048576, "0", NULL, false,
 	  "reserve this many 2 MiB hugepages (mounting hugetlbfs) and run the EAL on "
 	  "them; 0: --no-huge" },
+	{ "disk-refuse-free-mb", OPT_U64, OFF(disk_refuse_free_mb), 0, 1ull << 30, "512", NULL,
+	  true, "below this much free space in --data-dir, new events are refused at the door "
+		"(drops.disk_full) instead of failing writes; 0: never" },
+	{ "disk-resume-free-mb", OPT_U64, OFF(disk_resume_free_mb), 0, 1ull << 30, "1024", NULL,
+	  true, "refused intake resumes once this much is free again" },
 	{ "check", OPT_FLAG, OFF(check), 0, 0, NULL, NULL, false,
 	  "validate the configuration, print it and exit" },
 };
@@ -306,6 +311,13 @@ static int opts_check(struct sluiced_config *cfg, FILE *err)
 	    addr_parse(cfg->metrics, &cfg->metrics_addr) < 0) {
 		fprintf(err, "sluiced: --metrics '%s': expected ADDR:PORT or none\n",
 			cfg->metrics);
+		return -EINVAL;
+	}
+	if (cfg->disk_resume_free_mb < cfg->disk_refuse_free_mb) {
+		fprintf(err, "sluiced: --disk-resume-free-mb '%llu': must be at least "
+			     "--disk-refuse-free-mb (%llu)\n",
+			(unsigned long long)cfg->disk_resume_free_mb,
+			(unsigned long long)cfg->disk_refuse_free_mb);
 		return -EINVAL;
 	}
 	if (cfg->listen_count == 0 &&

@@ -39,6 +39,8 @@ struct sluiced_config {
 	uint64_t frag_flows;
 	uint64_t frag_timeout_ms;
 	uint64_t hugepages;
+	uint64_t disk_refuse_free_mb;
+	uint64_t disk_resume_free_mb;
 	bool check;
 	/* Derived from the above by opts_parse. */
 	struct sockaddr_storage listen[SOURCE_LISTEN_MAX];

@@ -221,6 +221,7 @@ static int sluiced_open_pipeline(struct daemon *d)
 			.mode = strcmp(d->cfg.mode, "raw") == 0 ? WORKER_MODE_RAW : WORKER_MODE_SLF1,
 			.enqueue_retry_ns = d->cfg.enqueue_retry_us * 1000,
 			.flush_ns = d->cfg.flush_us * 1000,
+			.refuse = &d->refuse_intake,
 		};
 
 		d->workers[i] = worker_create(&wc);
@@ -384,8 +385,10 @@ static int sluiced_loop(struct daemon *d, struct admin *admin)
 				clock_sleep_ns(50000000);
 			break;
 		}
-		if (!draining)
+		if (!draining) {
 			watch_source(&d->watch, d, clock_mono_ns());
+			watch_disk(&d->watch, d, clock_mono_ns());
+		}
 		if (pfd[1].revents & POLLIN) {
 			rc = admin_serve(admin, sluiced_handle, d);
 			if (rc < 0)

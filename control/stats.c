@@ -8,6 +8,7 @@
 
 _Static_assert((int)STATS_DROP_QUEUE_FULL == (int)WORKER_DROP_QUEUE_FULL &&
 		       (int)STATS_DROP_NO_BUFFER == (int)WORKER_DROP_NO_BUFFER &&
+		       (int)STATS_DROP_DISK_FULL == (int)WORKER_DROP_DISK_FULL &&
 		       (int)STATS_DROP_DISK == (int)WORKER_DROPS,
 	       "the workers' drop reasons come first, then the disk's");
 
@@ -43,6 +44,7 @@ static void stats_collect_workers(const struct daemon *d, struct stats_snapshot 
 			s->dlq_by_reason[r] += counter_get(&w->dlq_by_reason[r]);
 		s->drops[STATS_DROP_QUEUE_FULL] += counter_get(&w->drops[WORKER_DROP_QUEUE_FULL]);
 		s->drops[STATS_DROP_NO_BUFFER] += counter_get(&w->drops[WORKER_DROP_NO_BUFFER]);
+		s->drops[STATS_DROP_DISK_FULL] += counter_get(&w->drops[WORKER_DROP_DISK_FULL]);
 		s->raw_seq_evictions += counter_get(&w->raw_seq_evictions);
 	}
 }
@@ -119,7 +121,7 @@ static const struct {
 	COUNTER(events_replicated, "events Kafka acknowledged"),
 	COUNTER(dlq_records, "dead letters written and covered by an fdatasync"),
 	COUNTER(dlq_replicated, "dead letters Kafka acknowledged"),
-	COUNTER(drops_frames, "frames lost after parsing (queue_full, no_buffer, disk)"),
+	COUNTER(drops_frames, "frames lost after parsing (queue_full, no_buffer, disk_full, disk)"),
 	COUNTER(drops_packets, "packets dropped before parsing, by the reasons in drops"),
 	GAUGE(replication_lag_events, "durable events Kafka has not acknowledged"),
 	COUNTER(replication_resent, "records produced again after a failed delivery"),
@@ -302,10 +304,11 @@ void status_render(const struct daemon *d, FILE *out, int json)
 	uint64_t up_s = (clock_mono_ns() - d->started_ns) / 1000000000ull;
 	const char *repl = !d->repl ? "off"
 			   : counter_get(&repl_stats(d->repl)->paused) ? "paused" : "on";
-	const char *keys[] = { "state", "source", "mode", "data_dir", "kafka", "topic",
-			       "replication", "metrics" };
-	const char *vals[] = { d->state, d->cfg.source, d->cfg.mode, d->cfg.data_dir,
-			       d->cfg.kafka, d->cfg.topic, repl, d->cfg.metrics };
+	const char *keys[] = { "state", "health", "degraded_reason", "source", "mode", "data_dir",
+			       "kafka", "topic", "replication", "metrics" };
+	const char *vals[] = { d->state, d->degraded[0] ? "degraded" : "ok", d->degraded,
+			       d->cfg.source, d->cfg.mode, d->cfg.data_dir, d->cfg.kafka,
+			       d->cfg.topic, repl, d->cfg.metrics };
 
 	if (json) {
 		fprintf(out, "{\"uptime_s\":%" PRIu64 ",\"workers\":%u,\"listen\":[", up_s,
@@ -328,6 +331,7 @@ void status_render(const struct daemon *d, FILE *out, int json)
 	for (unsigned l = 0; l < d->cfg.listen_count; l++)
 		fprintf(out, "%-12s %s\n", "listen", d->cfg.listen_uri[l]);
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		fprintf(out, "%-12s %s\n", keys[i], vals[i]);
+		if (vals[i][0])
+			fprintf(out, "%-12s %s\n", i == 2 ? "reason" : keys[i], vals[i]);
 	status_render_source(d, out, json);
 }

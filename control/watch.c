@@ -1,7 +1,11 @@
 /* Link and loss lines in the daemon log (see watch.h). */
 #include "control/watch.h"
 
+#include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/statvfs.h>
 
 #include "control/daemon.h"
 #include "platform/plog.h"
@@ -49,5 +53,36 @@ void watch_source(struct watch *w, const struct daemon *d, uint64_t now_ns)
 					 : "NIC imissed/rx_nombuf: more workers or --rx-desc");
 		w->missed = missed;
 		w->missed_logged_ns = now_ns;
+	}
+}
+
+void watch_disk(struct watch *w, struct daemon *d, uint64_t now_ns)
+{
+	struct statvfs fs;
+	uint64_t free_mb, refuse = d->cfg.disk_refuse_free_mb, resume = d->cfg.disk_resume_free_mb;
+	bool refusing = atomic_load(&d->refuse_intake);
+
+	if (w->disk_checked_ns && now_ns - w->disk_checked_ns < 1000000000ull)
+		return;
+	w->disk_checked_ns = now_ns;
+	if (statvfs(d->cfg.data_dir, &fs) < 0) {
+		if (!w->disk_error_said)
+			plog_warn("disk: cannot read the free space of %s: %s", d->cfg.data_dir,
+				  strerror(errno));
+		w->disk_error_said = true;
+		return;
+	}
+	free_mb = (uint64_t)fs.f_bavail * fs.f_frsize >> 20;
+	if (!refusing && refuse && free_mb < refuse) {
+		snprintf(d->degraded, sizeof(d->degraded), "disk: %" PRIu64 " MB free in %s, below "
+			 "--disk-refuse-free-mb %" PRIu64 ": new events refused (drops.disk_full)",
+			 free_mb, d->cfg.data_dir, refuse);
+		atomic_store(&d->refuse_intake, true);
+		plog_warn("%s until %" PRIu64 " MB are free", d->degraded, resume);
+	} else if (refusing && (free_mb >= resume || !refuse)) {
+		atomic_store(&d->refuse_intake, false);
+		d->degraded[0] = '\0';
+		plog_info("disk: %" PRIu64 " MB free in %s: accepting events again", free_mb,
+			  d->cfg.data_dir);
 	}
 }

@@ -18,9 +18,17 @@ struct watch {
 	int link_up;
 	uint64_t missed;            /* total at the last line */
 	uint64_t missed_logged_ns;
+	uint64_t disk_checked_ns;
+	bool disk_error_said;       /* statvfs failed: said once */
 };
 
 /* Compares the source with what was seen last; logs what changed. */
 void watch_source(struct watch *w, const struct daemon *d, uint64_t now_ns);
+
+/* Checks the free space of the data folder against the marks: below
+ * --disk-refuse-free-mb it closes the workers' gate (d->refuse_intake) and
+ * marks the daemon degraded; from --disk-resume-free-mb on it opens it
+ * again. Each crossing is one log line. At most once a second. */
+void watch_disk(struct watch *w, struct daemon *d, uint64_t now_ns);
 
 #endif

@@ -15,7 +15,7 @@
 
 const char *worker_drop_name(enum worker_drop d)
 {
-	static const char *names[WORKER_DROPS] = { "queue_full", "no_buffer" };
+	static const char *names[WORKER_DROPS] = { "queue_full", "no_buffer", "disk_full" };
 
 	return (unsigned)d < WORKER_DROPS ? names[d] : "unknown";
 }
@@ -113,6 +113,10 @@ static void worker_emit(struct worker *w, enum log_kind k, const struct log_reco
 	struct log_batchbuf *b = w->cur[k];
 
 	assert(need <= LOG_BATCHBUF_DATA_BYTES);
+	if (w->cfg.refuse && atomic_load_explicit(w->cfg.refuse, memory_order_relaxed)) {
+		counter_add(&w->stats.drops[WORKER_DROP_DISK_FULL], 1);
+		return;
+	}
 	if (b && b->bytes + need > LOG_BATCHBUF_DATA_BYTES) {
 		worker_flush(w, k);
 		b = w->cur[k];

@@ -20,6 +20,7 @@ enum worker_mode { WORKER_MODE_SLF1, WORKER_MODE_RAW };
 enum worker_drop {
 	WORKER_DROP_QUEUE_FULL,  /* the log service queue stayed full past the retry */
 	WORKER_DROP_NO_BUFFER,   /* no batch buffer came free within the retry */
+	WORKER_DROP_DISK_FULL,   /* refused at the door: the disk is below its mark */
 	WORKER_DROPS
 };
 
@@ -46,6 +47,9 @@ struct worker_config {
 	enum worker_mode mode;
 	uint64_t enqueue_retry_ns;   /* bound on waiting for queue or pool */
 	uint64_t flush_ns;           /* a partly filled batch waits at most this */
+	/* Set by the control plane while the disk is below its refuse mark:
+	 * new records are counted as disk_full instead of accepted. NULL: no gate. */
+	const _Atomic bool *refuse;
 };
 
 struct worker_raw_slot {

@@ -179,9 +179,37 @@ static void test_pool_empty_counted(void **state)
 	worker_destroy(w);
 }
 
+/* The disk gate: while it is shut every record, event or dead letter, is a
+ * disk_full drop (still a received frame); once open, records flow again. */
+static void test_disk_gate_counted(void **state)
+{
+	static _Atomic bool refuse;
+	struct worker *w = make_worker(WORKER_MODE_SLF1);
+	struct rx_pkt pkt = { .data = dgram, .peer_id = 1 };
+
+	(void)state;
+	w->cfg.refuse = &refuse;
+	atomic_store(&refuse, true);
+	pkt.len = build(5, 20, 1, 0);
+	dgram[pkt.len++] = 'x';                        /* a malformed remainder */
+	worker_handle(w, &pkt);
+	worker_flush_all(w);
+	assert_true(counter_get(&w->stats.frames_received) == 6);
+	assert_true(counter_get(&w->stats.drops[WORKER_DROP_DISK_FULL]) == 6);
+	assert_int_equal(drain(LOG_KIND_EVENTS, NULL), 0);
+	atomic_store(&refuse, false);
+	pkt.len = build(5, 20, 1, 5);
+	worker_handle(w, &pkt);
+	worker_flush_all(w);
+	assert_int_equal(drain(LOG_KIND_EVENTS, NULL), 5);
+	assert_true(counter_get(&w->stats.drops[WORKER_DROP_DISK_FULL]) == 6);
+	worker_destroy(w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_disk_gate_counted),
 		cmocka_unit_test(test_frames_and_dead_letter),
 		cmocka_unit_test(test_raw_mode_sequences),
 		cmocka_unit_test(test_queue_full_counted),
