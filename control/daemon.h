@@ -9,6 +9,7 @@
 
 #include "control/opts.h"
 #include "control/repl.h"
+#include "control/retain.h"
 #include "control/watch.h"
 #include "dataplane/source.h"
 #include "dataplane/worker.h"
@@ -32,6 +33,7 @@ struct daemon {
 	struct repl *repl;          /* NULL with --kafka none */
 	struct metrics *metrics;    /* NULL with --metrics none */
 	struct watch watch;         /* link and loss lines in the log */
+	struct retain retain;       /* segments deleted by retention */
 	uint64_t started_ns;
 	const char *state;          /* "running", "draining" */
 	_Atomic bool refuse_intake; /* the disk is below its refuse mark */

@@ -88,6 +88,17 @@ static const struct opt_def opt_table[] = {
 		"(drops.disk_full) instead of failing writes; 0: never" },
 	{ "disk-resume-free-mb", OPT_U64, OFF(disk_resume_free_mb), 0, 1ull << 30, "1024", NULL,
 	  true, "refused intake resumes once this much is free again" },
+	{ "retention-bytes", OPT_U64, OFF(retention_bytes), 0, 1ull << 50, "4294967296", NULL,
+	  true, "keep the events log within this many bytes (oldest segments go first); 0: no limit" },
+	{ "retention-hours", OPT_U64, OFF(retention_hours), 0, 876000, "168", NULL, true,
+	  "delete events segments whose newest write is older than this; 0: no limit" },
+	{ "dlq-retention-bytes", OPT_U64, OFF(dlq_retention_bytes), 0, 1ull << 50, "268435456",
+	  NULL, true, "the same for the dead-letter log" },
+	{ "dlq-retention-hours", OPT_U64, OFF(dlq_retention_hours), 0, 876000, "168", NULL, true,
+	  "the same for the dead-letter log" },
+	{ "retention-unreplicated", OPT_CHOICE, OFF(retention_unreplicated), 0, 0, "keep",
+	  "keep|delete", true, "over a limit, keep segments Kafka has not taken (the disk marks "
+	  "then refuse new events), or delete them and count what was lost" },
 	{ "check", OPT_FLAG, OFF(check), 0, 0, NULL, NULL, false,
 	  "validate the configuration, print it and exit" },
 };

@@ -41,6 +41,11 @@ struct sluiced_config {
 	uint64_t hugepages;
 	uint64_t disk_refuse_free_mb;
 	uint64_t disk_resume_free_mb;
+	uint64_t retention_bytes;
+	uint64_t retention_hours;
+	uint64_t dlq_retention_bytes;
+	uint64_t dlq_retention_hours;
+	char retention_unreplicated[16];
 	bool check;
 	/* Derived from the above by opts_parse. */
 	struct sockaddr_storage listen[SOURCE_LISTEN_MAX];

@@ -388,6 +388,7 @@ static int sluiced_loop(struct daemon *d, struct admin *admin)
 		if (!draining) {
 			watch_source(&d->watch, d, clock_mono_ns());
 			watch_disk(&d->watch, d, clock_mono_ns());
+			retain_run(&d->retain, d, clock_mono_ns());
 		}
 		if (pfd[1].revents & POLLIN) {
 			rc = admin_serve(admin, sluiced_handle, d);

@@ -89,6 +89,9 @@ void stats_collect(const struct daemon *d, struct stats_snapshot *s)
 	}
 	for (int i = 0; i < STATS_DROPS; i++)
 		*(i < STATS_DROP_PACKET ? &s->drops_frames : &s->drops_packets) += s->drops[i];
+	s->retention_segments_deleted = counter_get(&d->retain.segments_deleted);
+	s->retention_bytes_deleted = counter_get(&d->retain.bytes_deleted);
+	s->retention_unreplicated_deleted = counter_get(&d->retain.unreplicated_deleted);
 	s->replication_lag_events = s->durable_offset[LOG_KIND_EVENTS] -
 				    s->replicated_offset[LOG_KIND_EVENTS];
 	s->latency_durable_p50_us = histo_quantile_us(&s->latency_durable, 0.50);
@@ -135,6 +138,9 @@ static const struct {
 	GAUGE(commit_us_max, "longest fdatasync round, microseconds"),
 	COUNTER(commit_full_wait_us, "time appends waited for a free write buffer, microseconds"),
 	GAUGE(commit_full_wait_us_max, "longest such wait, microseconds"),
+	COUNTER(retention_segments_deleted, "segments deleted by retention"),
+	COUNTER(retention_bytes_deleted, "bytes deleted by retention"),
+	COUNTER(retention_unreplicated_deleted, "records retention deleted before Kafka had them"),
 	COUNTER(raw_seq_evictions, "raw-mode senders whose numbering restarted"),
 	GAUGE(latency_durable_p50_us, "arrival to durable, median bucket bound, microseconds"),
 	GAUGE(latency_durable_p99_us, "arrival to durable, 99th percentile bucket bound, microseconds"),

@@ -31,6 +31,9 @@ struct stats_snapshot {
 	uint64_t datagrams_reassembled;
 	uint64_t replies_sent[SOURCE_REPLIES];
 	uint64_t drops_frames;       /* frame-stage drops: the identity's term */
+	uint64_t retention_segments_deleted;
+	uint64_t retention_bytes_deleted;
+	uint64_t retention_unreplicated_deleted;
 	uint64_t drops_packets;      /* packet-stage drops */
 	uint64_t frames_received;
 	uint64_t events_durable;

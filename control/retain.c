@@ -1,0 +1,54 @@
+/* Periodic retention of both logs (see retain.h). */
+#include "control/retain.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+#include "control/daemon.h"
+#include "platform/clock.h"
+#include "platform/plog.h"
+#include "storage/retention.h"
+
+static const char *retain_names[LOG_KINDS] = { "events", "dlq" };
+
+static void retain_log(struct retain *r, const struct daemon *d, int k, uint64_t now_s)
+{
+	const char *dir = log_writer_dir(d->logs[k]);
+	struct retention_policy p = {
+		.max_bytes = k == LOG_KIND_EVENTS ? d->cfg.retention_bytes : d->cfg.dlq_retention_bytes,
+		.max_age_s = 3600 * (k == LOG_KIND_EVENTS ? d->cfg.retention_hours
+							  : d->cfg.dlq_retention_hours),
+		.delete_unreplicated = strcmp(d->cfg.retention_unreplicated, "delete") == 0,
+	};
+	/* What survives a restart is the checkpoint, so that is what Kafka has. */
+	uint64_t replicated = d->repl ? repl_checkpoint_offset(dir) : UINT64_MAX;
+	struct retention_result res;
+	int rc = retention_apply(dir, &p, replicated, now_s, &res);
+
+	counter_add(&r->segments_deleted, res.segments);
+	counter_add(&r->bytes_deleted, res.bytes);
+	counter_add(&r->unreplicated_deleted, res.unreplicated);
+	if (rc < 0)
+		plog_warn("retention of %s: %s", dir, strerror(-rc));
+	if (res.segments)
+		plog_info("retention: %s: deleted %" PRIu64 " segment(s), %" PRIu64 " MB; it now "
+			  "starts at offset %" PRIu64 " and holds %" PRIu64 " MB", retain_names[k],
+			  res.segments, res.bytes >> 20, res.first_offset, res.log_bytes >> 20);
+	if (res.unreplicated)
+		plog_warn("retention: %s: %" PRIu64 " records deleted before Kafka had them "
+			  "(--retention-unreplicated delete)", retain_names[k], res.unreplicated);
+	if (res.held_back && !r->held_said[k])
+		plog_warn("retention: %s holds %" PRIu64 " MB, over its limit, but Kafka has not "
+			  "taken offsets from %" PRIu64 " on: kept", retain_names[k],
+			  res.log_bytes >> 20, replicated);
+	r->held_said[k] = res.held_back;
+}
+
+void retain_run(struct retain *r, const struct daemon *d, uint64_t now_ns)
+{
+	if (r->checked_ns && now_ns - r->checked_ns < RETAIN_PERIOD_S * 1000000000ull)
+		return;
+	r->checked_ns = now_ns;
+	for (int k = 0; k < LOG_KINDS; k++)
+		retain_log(r, d, k, clock_real_ns() / 1000000000ull);
+}

@@ -1,0 +1,28 @@
+/* Applies retention to the events and dead-letter logs every few seconds,
+ * with the offsets Kafka's checkpoint holds (none with --kafka none), and
+ * says in the log what it deleted, and once when it must hold data back for
+ * Kafka. Main thread. */
+#ifndef SLUICE_CONTROL_RETAIN_H
+#define SLUICE_CONTROL_RETAIN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "platform/counter.h"
+#include "storage/log_service.h"
+
+#define RETAIN_PERIOD_S 5u
+
+struct daemon;
+
+struct retain {
+	uint64_t checked_ns;
+	bool held_said[LOG_KINDS];
+	counter_t segments_deleted;
+	counter_t bytes_deleted;
+	counter_t unreplicated_deleted;   /* records Kafka never had */
+};
+
+void retain_run(struct retain *r, const struct daemon *d, uint64_t now_ns);
+
+#endif

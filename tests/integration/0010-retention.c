@@ -1,0 +1,129 @@
+/* 0010: retention. Without Kafka, the events log is kept within
+ * --retention-bytes by deleting its oldest segments, the newest events stay
+ * and the log verifies. With Kafka and replication paused, nothing Kafka
+ * has not taken is deleted, however far over the limit; once replication
+ * resumes and the checkpoint moves, the old segments go, and kcat finds
+ * every event in the topic. */
+#include <errno.h>
+#include <inttypes.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "control/admin.h"
+#include "itest.h"
+
+#define SOURCES 10u
+#define EVENTS 60000u      /* ~10 MB of records: ten 1 MiB segments */
+#define LIMIT 3145728u     /* 3 MiB */
+
+IT_FIXTURE("it0010")
+
+static void send(unsigned count, unsigned base)
+{
+	char cmd[1024], out[4096];
+
+	snprintf(cmd, sizeof(cmd), "'%s' --target %s --sources %u --count %u --source-base %u "
+		 "--payload 100 --rate 200000", it_path("SLUICE_GEN"), daemon_.listen, SOURCES,
+		 count, base);
+	assert_int_equal(it_run(cmd, out, sizeof(out)), 0);
+}
+
+static uint64_t wait_u64(const char *key, uint64_t at_least, int timeout_s)
+{
+	uint64_t v = 0;
+
+	for (uint64_t deadline = it_now_ms() + (uint64_t)timeout_s * 1000; it_now_ms() < deadline;
+	     usleep(200000)) {
+		assert_int_equal(it_stats(&daemon_, json, sizeof(json)), 0);
+		v = it_json_u64(json, key);
+		if (v >= at_least)
+			return v;
+	}
+	fail_msg("%s stayed below %" PRIu64 ": %s", key, at_least, json);
+	return v;
+}
+
+/* Bytes of the events log's segment files. */
+static uint64_t log_bytes(void)
+{
+	char cmd[512], out[64];
+
+	snprintf(cmd, sizeof(cmd), "cat '%s'/data/events/*.log | wc -c", daemon_.dir);
+	assert_int_equal(it_run(cmd, out, sizeof(out)), 0);
+	return strtoull(out, NULL, 10);
+}
+
+static void verify(void)
+{
+	char cmd[512], out[8192];
+
+	snprintf(cmd, sizeof(cmd), "'%s' log verify --data-dir '%s/data'", it_path("SLUICECTL"),
+		 daemon_.dir);
+	assert_int_equal(it_run(cmd, out, sizeof(out)), 0);
+}
+
+static void test_size_limit_without_kafka(void **state)
+{
+	char opts[256];
+
+	(void)state;
+	snprintf(opts, sizeof(opts), "--segment-bytes 1048576 --retention-bytes %u", LIMIT);
+	assert_int_equal(it_daemon_start(&daemon_, "none", topic, opts), 0);
+	send(EVENTS, 0);
+	wait_u64("events_durable", EVENTS, 60);
+	wait_u64("retention_segments_deleted", 5, 30);
+	/* Retention runs every 5 s: let it settle, then look. */
+	sleep(6);
+	assert_true(log_bytes() <= LIMIT + 1048576 + 65536);
+	assert_int_equal(it_daemon_stop(&daemon_, SIGTERM, 60), 0);
+	verify();
+}
+
+static void test_unreplicated_kept(void **state)
+{
+	char opts[256];
+	struct it_marks m = { .sources = SOURCES, .per_source = EVENTS / SOURCES };
+
+	(void)state;
+	memset(&daemon_, 0, sizeof(daemon_));  /* a new folder, port and socket */
+	snprintf(opts, sizeof(opts), "--segment-bytes 1048576 --retention-bytes %u", LIMIT);
+	assert_int_equal(it_daemon_start(&daemon_, bootstrap, topic, opts), 0);
+	assert_int_equal(admin_request(daemon_.sock, "replication pause", NULL, 2000), 0);
+	send(EVENTS, 0);
+	wait_u64("events_durable", EVENTS, 60);
+	sleep(11);  /* two retention passes */
+	assert_int_equal(it_stats(&daemon_, json, sizeof(json)), 0);
+	assert_true(it_json_u64(json, "retention_segments_deleted") == 0);
+	assert_true(log_bytes() > 2 * LIMIT);
+	assert_int_equal(admin_request(daemon_.sock, "replication resume", NULL, 2000), 0);
+	wait_u64("events_replicated", EVENTS, 120);
+	wait_u64("retention_segments_deleted", 5, 30);
+	assert_int_equal(it_stats(&daemon_, json, sizeof(json)), 0);
+	assert_true(it_json_u64(json, "retention_unreplicated_deleted") == 0);
+	m.seen = calloc(EVENTS, 1);
+	assert_non_null(m.seen);
+	assert_int_equal(it_kcat_mark(bootstrap, topic, &m), 0);
+	assert_true(m.lines == EVENTS && m.dups == 0 && m.bad == 0);
+	free(m.seen);
+	assert_int_equal(it_daemon_stop(&daemon_, SIGTERM, 60), 0);
+	verify();
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_size_limit_without_kafka, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unreplicated_kept, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
