@@ -56,6 +56,40 @@ void watch_source(struct watch *w, const struct daemon *d, uint64_t now_ns)
 	}
 }
 
+/* Write and sync failures of either log: said with what they lost. */
+static void watch_writes(struct watch *w, struct daemon *d, uint64_t now_ns)
+{
+	uint64_t errors = 0, lost = 0;
+
+	for (int k = 0; k < LOG_KINDS; k++) {
+		const struct log_writer_stats *ls = log_writer_stats(d->logs[k]);
+
+		errors += counter_get(&ls->disk_errors);
+		lost += counter_get(&ls->records_lost_disk);
+	}
+	if (errors > w->write_errors &&
+	    (!w->write_error_ns ||
+	     now_ns - w->write_error_ns >= WATCH_MISSED_EVERY_S * 1000000000ull)) {
+		plog_err("disk: %" PRIu64 " failed write(s) or fdatasync(s) in %s since the last "
+			 "report; %" PRIu64 " records lost (drops.disk)", errors - w->write_errors,
+			 d->cfg.data_dir, lost - w->write_lost);
+		if (!d->degraded[0] || w->write_degraded)
+			snprintf(d->degraded, sizeof(d->degraded), "disk: writes failing in %s; "
+				 "records lost (drops.disk)", d->cfg.data_dir);
+		w->write_degraded = true;
+		w->write_errors = errors;
+		w->write_lost = lost;
+		w->write_error_ns = now_ns;
+	} else if (w->write_degraded &&
+		   now_ns - w->write_error_ns >= WATCH_WRITE_CLEAR_S * 1000000000ull) {
+		plog_info("disk: no failed write for %u s in %s", WATCH_WRITE_CLEAR_S,
+			  d->cfg.data_dir);
+		if (!atomic_load(&d->refuse_intake))
+			d->degraded[0] = '\0';
+		w->write_degraded = false;
+	}
+}
+
 void watch_disk(struct watch *w, struct daemon *d, uint64_t now_ns)
 {
 	struct statvfs fs;
@@ -65,6 +99,7 @@ void watch_disk(struct watch *w, struct daemon *d, uint64_t now_ns)
 	if (w->disk_checked_ns && now_ns - w->disk_checked_ns < 1000000000ull)
 		return;
 	w->disk_checked_ns = now_ns;
+	watch_writes(w, d, now_ns);
 	if (statvfs(d->cfg.data_dir, &fs) < 0) {
 		if (!w->disk_error_said)
 			plog_warn("disk: cannot read the free space of %s: %s", d->cfg.data_dir,

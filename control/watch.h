@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #define WATCH_MISSED_EVERY_S 10u
+#define WATCH_WRITE_CLEAR_S 30u
 
 struct daemon;
 
@@ -20,6 +21,10 @@ struct watch {
 	uint64_t missed_logged_ns;
 	uint64_t disk_checked_ns;
 	bool disk_error_said;       /* statvfs failed: said once */
+	uint64_t write_errors;      /* the logs' disk_errors at the last check */
+	uint64_t write_lost;        /* and their records_lost_disk */
+	uint64_t write_error_ns;    /* when errors were last new; 0: healthy */
+	bool write_degraded;
 };
 
 /* Compares the source with what was seen last; logs what changed. */
@@ -28,7 +33,10 @@ void watch_source(struct watch *w, const struct daemon *d, uint64_t now_ns);
 /* Checks the free space of the data folder against the marks: below
  * --disk-refuse-free-mb it closes the workers' gate (d->refuse_intake) and
  * marks the daemon degraded; from --disk-resume-free-mb on it opens it
- * again. Each crossing is one log line. At most once a second. */
+ * again. Each crossing is one log line. Failed writes or fdatasyncs (ENOSPC,
+ * EIO) are a log line with what they lost, at most every
+ * WATCH_MISSED_EVERY_S, and a degraded state until WATCH_WRITE_CLEAR_S pass
+ * without a new one. At most once a second. */
 void watch_disk(struct watch *w, struct daemon *d, uint64_t now_ns);
 
 #endif

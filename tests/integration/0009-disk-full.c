@@ -3,7 +3,8 @@
  * refused at the door and counted as drops.disk_full (no write fails, the
  * identity holds), the daemon log says so once and status is degraded with
  * the reason; when the filler goes, intake resumes by itself, and the log
- * verifies clean. */
+ * verifies clean. Then, without marks, a disk that really fills: failed
+ * writes are said, counted and degraded, and the log still verifies. */
 #include <errno.h>
 #include <inttypes.h>
 #include <setjmp.h>
@@ -119,10 +120,41 @@ static int teardown_fs(void **state)
 	return teardown(state);
 }
 
+/* Without marks the disk really fills: failed writes are one log line with
+ * what they lost, status is degraded, every frame is still accounted for,
+ * and the log verifies. */
+static void test_enospc(void **state)
+{
+	char cmd[1024], out[4096];
+
+	(void)state;
+	memset(&daemon_, 0, sizeof(daemon_));
+	strcpy(daemon_.dir, "/tmp/sluice-it-XXXXXX");
+	assert_non_null(mkdtemp(daemon_.dir));
+	snprintf(fs, sizeof(fs), "%s/fs", daemon_.dir);
+	snprintf(cmd, sizeof(cmd), "mkdir -p '%s' && mount -t tmpfs -o size=16m tmpfs '%s'", fs, fs);
+	assert_int_equal(it_run(cmd, NULL, 0), 0);
+	snprintf(cmd, sizeof(cmd), "--data-dir '%s/data' --segment-bytes 1048576 "
+		 "--disk-refuse-free-mb 0", fs);
+	assert_int_equal(it_daemon_start(&daemon_, "none", topic, cmd), 0);
+	send(150000, 0, "--rate 100000");  /* ~27 MB into 16 MB */
+	wait_accounted(150000);
+	fprintf(stderr, "enospc: %s", json);
+	assert_true(it_json_u64(json, "disk") > 0);
+	assert_true(it_json_u64(json, "disk_errors") > 0);
+	assert_true(it_json_u64(json, "events_durable") > 0);
+	wait_status("\"health\":\"degraded\"");
+	assert_true(count_log_lines("failed write") >= 1);
+	assert_int_equal(it_daemon_stop(&daemon_, SIGTERM, 60), 0);
+	snprintf(cmd, sizeof(cmd), "'%s' log verify --data-dir '%s/data'", it_path("SLUICECTL"), fs);
+	assert_int_equal(it_run(cmd, out, sizeof(out)), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_disk_full, setup, teardown_fs),
+		cmocka_unit_test_setup_teardown(test_enospc, setup, teardown_fs),
 	};
 
 	if (geteuid() != 0) {
