@@ -11,8 +11,8 @@
 #include "storage/datadir.h"
 #include "storage/log_reader.h"
 #include "storage/log_segment.h"
+#include "storage/log_service.h"
 
-static const char *logtool_logs[] = { "events", "dlq" };
 
 struct logtool_totals {
 	uint64_t segments, batches, records, bad_bytes;
@@ -87,8 +87,8 @@ int logtool_verify(const char *data_dir, FILE *out, int json)
 	if (live > 0 && !json)
 		fprintf(out, "sluiced PID %ld is writing to %s: its newest batches may still be "
 			     "arriving\n", (long)live, data_dir);
-	for (size_t i = 0; rc == 0 && i < 2; i++) {
-		snprintf(dir, sizeof(dir), "%s/%s", data_dir, logtool_logs[i]);
+	for (int i = 0; rc == 0 && i < LOG_KINDS; i++) {
+		snprintf(dir, sizeof(dir), "%s/%s", data_dir, log_kind_name(i));
 		rc = logtool_verify_log(dir, buf, &t, out, json, live > 0);
 		if (rc == -ENOENT)
 			rc = 0;  /* that log was never written */
@@ -166,8 +166,8 @@ int logtool_segments(const char *data_dir, const uint64_t durable[2],
 	struct stat st;
 	int rc;
 
-	for (int k = 0; k < 2; k++) {
-		snprintf(dir, sizeof(dir), "%s/%s", data_dir, logtool_logs[k]);
+	for (int k = 0; k < LOG_KINDS; k++) {
+		snprintf(dir, sizeof(dir), "%s/%s", data_dir, log_kind_name(k));
 		rc = log_segment_find(dir, 0, &base);
 		if (rc == -ENOENT)
 			rc = log_segment_next(dir, 0, &base);
@@ -180,11 +180,11 @@ int logtool_segments(const char *data_dir, const uint64_t durable[2],
 			if (json)
 				fprintf(out, "{\"log\":\"%s\",\"base_offset\":%" PRIu64
 					",\"end_offset\":%" PRIu64 ",\"bytes\":%lld,\"replicated\":%s}\n",
-					logtool_logs[k], base, end, (long long)st.st_size,
+					log_kind_name(k), base, end, (long long)st.st_size,
 					end <= replicated[k] ? "true" : "false");
 			else
 				fprintf(out, "%-6s %020" PRIu64 ".log  offsets %" PRIu64 "..%" PRIu64
-					"  %lld bytes  %s\n", logtool_logs[k], base, base, end,
+					"  %lld bytes  %s\n", log_kind_name(k), base, base, end,
 					(long long)st.st_size,
 					end <= replicated[k] ? "replicated" : "not yet replicated");
 			if (!more)

@@ -9,8 +9,6 @@
 #include "platform/plog.h"
 #include "storage/retention.h"
 
-static const char *retain_names[LOG_KINDS] = { "events", "dlq" };
-
 static void retain_log(struct retain *r, const struct daemon *d, int k, uint64_t now_s)
 {
 	const char *dir = log_writer_dir(d->logs[k]);
@@ -32,14 +30,14 @@ static void retain_log(struct retain *r, const struct daemon *d, int k, uint64_t
 		plog_warn("retention of %s: %s", dir, strerror(-rc));
 	if (res.segments)
 		plog_info("retention: %s: deleted %" PRIu64 " segment(s), %" PRIu64 " MB; it now "
-			  "starts at offset %" PRIu64 " and holds %" PRIu64 " MB", retain_names[k],
+			  "starts at offset %" PRIu64 " and holds %" PRIu64 " MB", log_kind_name(k),
 			  res.segments, res.bytes >> 20, res.first_offset, res.log_bytes >> 20);
 	if (res.unreplicated)
 		plog_warn("retention: %s: %" PRIu64 " records deleted before Kafka had them "
-			  "(--retention-unreplicated delete)", retain_names[k], res.unreplicated);
+			  "(--retention-unreplicated delete)", log_kind_name(k), res.unreplicated);
 	if (res.held_back && !r->held_said[k])
 		plog_warn("retention: %s holds %" PRIu64 " MB, over its limit, but Kafka has not "
-			  "taken offsets from %" PRIu64 " on: kept", retain_names[k],
+			  "taken offsets from %" PRIu64 " on: kept", log_kind_name(k),
 			  res.log_bytes >> 20, replicated);
 	r->held_said[k] = res.held_back;
 }

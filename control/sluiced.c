@@ -153,14 +153,13 @@ static int sluiced_take_data_dir(struct daemon *d)
 
 static int sluiced_open_logs(struct daemon *d)
 {
-	static const char *names[LOG_KINDS] = { "events", "dlq" };
 	struct log_writer_config wc = LOG_WRITER_CONFIG_DEFAULT;
 	char dir[LOG_PATH_MAX];
 	int rc;
 
 	wc.segment_bytes_max = d->cfg.segment_bytes;
 	for (int k = 0; k < LOG_KINDS; k++) {
-		snprintf(dir, sizeof(dir), "%s/%s", d->cfg.data_dir, names[k]);
+		snprintf(dir, sizeof(dir), "%s/%s", d->cfg.data_dir, log_kind_name(k));
 		rc = log_writer_open(&d->logs[k], dir, &wc);
 		if (rc < 0) {
 			plog_err("opening log %s: %s", dir, strerror(-rc));

@@ -158,7 +158,6 @@ static uint64_t stats_field(const struct stats_snapshot *s, size_t i)
 
 void stats_render_prometheus(const struct stats_snapshot *s, FILE *out)
 {
-	static const char *logs[LOG_KINDS] = { "events", "dlq" };
 	size_t n = sizeof(stats_fields) / sizeof(stats_fields[0]);
 
 	for (size_t i = 0; i < n; i++) {
@@ -191,12 +190,12 @@ void stats_render_prometheus(const struct stats_snapshot *s, FILE *out)
 	fputs("# HELP sluice_log_durable_offset offset after the last durable record\n"
 	      "# TYPE sluice_log_durable_offset gauge\n", out);
 	for (int k = 0; k < LOG_KINDS; k++)
-		fprintf(out, "sluice_log_durable_offset{log=\"%s\"} %" PRIu64 "\n", logs[k],
+		fprintf(out, "sluice_log_durable_offset{log=\"%s\"} %" PRIu64 "\n", log_kind_name(k),
 			s->durable_offset[k]);
 	fputs("# HELP sluice_log_replicated_offset offset below which Kafka has every record\n"
 	      "# TYPE sluice_log_replicated_offset gauge\n", out);
 	for (int k = 0; k < LOG_KINDS; k++)
-		fprintf(out, "sluice_log_replicated_offset{log=\"%s\"} %" PRIu64 "\n", logs[k],
+		fprintf(out, "sluice_log_replicated_offset{log=\"%s\"} %" PRIu64 "\n", log_kind_name(k),
 			s->replicated_offset[k]);
 }
 

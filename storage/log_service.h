@@ -14,6 +14,12 @@
 
 enum log_kind { LOG_KIND_EVENTS = 0, LOG_KIND_DLQ = 1, LOG_KINDS = 2 };
 
+/* A log's name: its folder in the data folder, and its label in stats. */
+static inline const char *log_kind_name(int k)
+{
+	return k == LOG_KIND_DLQ ? "dlq" : "events";
+}
+
 /* Room for one record of the largest size, so any single record fits, and a
  * few dozen small ones so the queue carries bursts rather than packets. */
 #define LOG_BATCHBUF_DATA_BYTES (72u * 1024u)
