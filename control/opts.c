@@ -10,7 +10,6 @@
 #include <unistd.h>
 
 #include <ini.h>
-#include <netinet/in.h>
 
 #include "dataplane/pkt.h"
 #include "platform/addr.h"
@@ -278,22 +277,8 @@ void opts_usage(FILE *out)
  * address cannot be one. */
 static int opts_check_dpdk(const struct sluiced_config *cfg, FILE *err)
 {
-	static const uint8_t any6[16];
-
 	for (unsigned l = 0; l < cfg->listen_count; l++) {
-		const struct sockaddr_storage *ss = &cfg->listen[l];
-		bool bad;
-
-		if (ss->ss_family == AF_INET) {
-			const uint8_t *a = (const uint8_t *)&((const struct sockaddr_in *)ss)->sin_addr;
-
-			bad = (a[0] | a[1] | a[2] | a[3]) == 0 || a[0] >= 224;
-		} else {
-			const uint8_t *a = (const uint8_t *)&((const struct sockaddr_in6 *)ss)->sin6_addr;
-
-			bad = memcmp(a, any6, 16) == 0 || a[0] == 0xff;
-		}
-		if (bad) {
+		if (!pkt_listen_unicast(&cfg->listen[l])) {
 			fprintf(err, "sluiced: --listen '%s': with --source dpdk, ADDR must be the "
 				     "port's own unicast address (e.g. udp://192.0.2.10:7611)\n",
 				cfg->listen_uri[l]);

@@ -46,7 +46,9 @@ void retain_run(struct retain *r, const struct daemon *d, uint64_t now_ns)
 {
 	if (r->checked_ns && now_ns - r->checked_ns < RETAIN_PERIOD_S * 1000000000ull)
 		return;
+	uint64_t now_s = clock_real_ns() / 1000000000ull;
+
 	r->checked_ns = now_ns;
 	for (int k = 0; k < LOG_KINDS; k++)
-		retain_log(r, d, k, clock_real_ns() / 1000000000ull);
+		retain_log(r, d, k, now_s);
 }

@@ -385,9 +385,10 @@ static int sluiced_loop(struct daemon *d, struct admin *admin)
 			break;
 		}
 		if (!draining) {
-			watch_source(&d->watch, d, clock_mono_ns());
-			watch_disk(&d->watch, d, clock_mono_ns());
-			retain_run(&d->retain, d, clock_mono_ns());
+			uint64_t now = clock_mono_ns();
+
+			watch_run(&d->watch, d, now);
+			retain_run(&d->retain, d, now);
 		}
 		if (pfd[1].revents & POLLIN) {
 			rc = admin_serve(admin, sluiced_handle, d);

@@ -19,13 +19,18 @@ const char *stats_drop_name(int i)
 	return i < WORKER_DROPS ? worker_drop_name((enum worker_drop)i) : "disk";
 }
 
+void stats_source(const struct daemon *d, struct source_queue_stats *qs)
+{
+	memset(qs, 0, sizeof(*qs));
+	for (unsigned i = 0; i < d->worker_count; i++)
+		d->source_ops->stats(d->source, i, qs);
+}
+
 static void stats_collect_workers(const struct daemon *d, struct stats_snapshot *s)
 {
 	struct source_queue_stats qs;
 
-	memset(&qs, 0, sizeof(qs));
-	for (unsigned i = 0; i < d->worker_count; i++)
-		d->source_ops->stats(d->source, i, &qs);
+	stats_source(d, &qs);
 	s->packets_received = qs.packets;
 	s->datagrams_received = qs.datagrams;
 	s->rx_bytes = qs.bytes;

@@ -31,10 +31,10 @@ struct stats_snapshot {
 	uint64_t datagrams_reassembled;
 	uint64_t replies_sent[SOURCE_REPLIES];
 	uint64_t drops_frames;       /* frame-stage drops: the identity's term */
+	uint64_t drops_packets;      /* packet-stage drops */
 	uint64_t retention_segments_deleted;
 	uint64_t retention_bytes_deleted;
 	uint64_t retention_unreplicated_deleted;
-	uint64_t drops_packets;      /* packet-stage drops */
 	uint64_t frames_received;
 	uint64_t events_durable;
 	uint64_t events_replicated;
@@ -64,6 +64,8 @@ struct stats_snapshot {
 };
 
 void stats_collect(const struct daemon *d, struct stats_snapshot *s);
+/* The source's counters summed over its queues. */
+void stats_source(const struct daemon *d, struct source_queue_stats *qs);
 void stats_render(const struct stats_snapshot *s, FILE *out, int json);
 void stats_render_prometheus(const struct stats_snapshot *s, FILE *out);
 void status_render(const struct daemon *d, FILE *out, int json);

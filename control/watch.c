@@ -8,26 +8,17 @@
 #include <sys/statvfs.h>
 
 #include "control/daemon.h"
+#include "control/stats.h"
 #include "platform/plog.h"
 
-static uint64_t watch_missed(const struct daemon *d)
+static void watch_source(struct watch *w, const struct daemon *d, uint64_t now_ns)
 {
-	struct source_queue_stats qs = { 0 };
-
-	for (unsigned i = 0; i < d->worker_count; i++)
-		d->source_ops->stats(d->source, i, &qs);
-	return qs.missed;
-}
-
-void watch_source(struct watch *w, const struct daemon *d, uint64_t now_ns)
-{
+	struct source_queue_stats qs;
 	struct source_info si;
 	uint64_t missed;
 
-	if (w->started && now_ns - w->checked_ns < 1000000000ull)
-		return;
-	w->checked_ns = now_ns;
-	missed = watch_missed(d);
+	stats_source(d, &qs);
+	missed = qs.missed;
 	d->source_ops->info(d->source, &si);
 	if (!w->started) {
 		w->started = true;
@@ -90,16 +81,12 @@ static void watch_writes(struct watch *w, struct daemon *d, uint64_t now_ns)
 	}
 }
 
-void watch_disk(struct watch *w, struct daemon *d, uint64_t now_ns)
+static void watch_disk(struct watch *w, struct daemon *d)
 {
 	struct statvfs fs;
 	uint64_t free_mb, refuse = d->cfg.disk_refuse_free_mb, resume = d->cfg.disk_resume_free_mb;
 	bool refusing = atomic_load(&d->refuse_intake);
 
-	if (w->disk_checked_ns && now_ns - w->disk_checked_ns < 1000000000ull)
-		return;
-	w->disk_checked_ns = now_ns;
-	watch_writes(w, d, now_ns);
 	if (statvfs(d->cfg.data_dir, &fs) < 0) {
 		if (!w->disk_error_said)
 			plog_warn("disk: cannot read the free space of %s: %s", d->cfg.data_dir,
@@ -120,4 +107,14 @@ void watch_disk(struct watch *w, struct daemon *d, uint64_t now_ns)
 		plog_info("disk: %" PRIu64 " MB free in %s: accepting events again", free_mb,
 			  d->cfg.data_dir);
 	}
+}
+
+void watch_run(struct watch *w, struct daemon *d, uint64_t now_ns)
+{
+	if (w->started && now_ns - w->checked_ns < 1000000000ull)
+		return;
+	w->checked_ns = now_ns;
+	watch_source(w, d, now_ns);
+	watch_writes(w, d, now_ns);
+	watch_disk(w, d);
 }

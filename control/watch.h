@@ -1,7 +1,8 @@
 /* Says in the daemon log what an operator must hear about the packet
- * source: its link going down or up, and packets lost before sluice saw
- * them (NIC imissed/rx_nombuf, socket overflow), at most one line per
- * WATCH_MISSED_EVERY_S with the count since the last. Main thread. */
+ * source and the disk: the link going down or up, packets lost before
+ * sluice saw them (NIC imissed/rx_nombuf, socket overflow; at most one line
+ * per WATCH_MISSED_EVERY_S with the count since the last), the free-space
+ * marks crossed, and failed writes. Main thread. */
 #ifndef SLUICE_CONTROL_WATCH_H
 #define SLUICE_CONTROL_WATCH_H
 
@@ -19,7 +20,6 @@ struct watch {
 	int link_up;
 	uint64_t missed;            /* total at the last line */
 	uint64_t missed_logged_ns;
-	uint64_t disk_checked_ns;
 	bool disk_error_said;       /* statvfs failed: said once */
 	uint64_t write_errors;      /* the logs' disk_errors at the last check */
 	uint64_t write_lost;        /* and their records_lost_disk */
@@ -27,16 +27,15 @@ struct watch {
 	bool write_degraded;
 };
 
-/* Compares the source with what was seen last; logs what changed. */
-void watch_source(struct watch *w, const struct daemon *d, uint64_t now_ns);
-
-/* Checks the free space of the data folder against the marks: below
+/* At most once a second: compares the source with what was seen last and
+ * logs what changed; checks the free space of the data folder against the
+ * marks: below
  * --disk-refuse-free-mb it closes the workers' gate (d->refuse_intake) and
  * marks the daemon degraded; from --disk-resume-free-mb on it opens it
  * again. Each crossing is one log line. Failed writes or fdatasyncs (ENOSPC,
  * EIO) are a log line with what they lost, at most every
  * WATCH_MISSED_EVERY_S, and a degraded state until WATCH_WRITE_CLEAR_S pass
- * without a new one. At most once a second. */
-void watch_disk(struct watch *w, struct daemon *d, uint64_t now_ns);
+ * without a new one. */
+void watch_run(struct watch *w, struct daemon *d, uint64_t now_ns);
 
 #endif

@@ -33,19 +33,26 @@
 #define IPV6_EXT_FRAGMENT 44u
 #define IPV6_EXT_DSTOPTS 60u
 
-const char *pkt_drop_name(enum pkt_drop d)
+bool pkt_listen_unicast(const struct sockaddr_storage *ss)
 {
-	static const char *names[PKT_DROPS] = { "not_for_us", "bad_l2", "bad_ip",
-						"bad_udp", "truncated", "fragment" };
+	static const uint8_t zero[16];
 
-	return (unsigned)d < PKT_DROPS ? names[d] : "unknown";
+	if (ss->ss_family == AF_INET) {
+		const uint8_t *a = (const uint8_t *)&((const struct sockaddr_in *)ss)->sin_addr;
+
+		return memcmp(a, zero, 4) != 0 && a[0] < 224;
+	}
+	if (ss->ss_family == AF_INET6) {
+		const uint8_t *a = (const uint8_t *)&((const struct sockaddr_in6 *)ss)->sin6_addr;
+
+		return memcmp(a, zero, 16) != 0 && a[0] != 0xff;
+	}
+	return false;
 }
 
 int pkt_filter_init(struct pkt_filter *f, const uint8_t mac[6],
 		    const struct sockaddr_storage *listen, unsigned count)
 {
-	static const uint8_t zero[16];
-
 	memset(f, 0, sizeof(*f));
 	memcpy(f->mac, mac, 6);
 	if (count == 0 || count > SOURCE_LISTEN_MAX)
@@ -53,23 +60,19 @@ int pkt_filter_init(struct pkt_filter *f, const uint8_t mac[6],
 	for (unsigned i = 0; i < count; i++) {
 		struct pkt_listen *l = &f->listen[i];
 
+		if (!pkt_listen_unicast(&listen[i]))
+			return -EINVAL;
 		l->family = listen[i].ss_family;
 		if (l->family == AF_INET) {
 			const struct sockaddr_in *in4 = (const struct sockaddr_in *)&listen[i];
 
 			memcpy(l->addr, &in4->sin_addr, 4);
 			l->port_be = in4->sin_port;
-			if (memcmp(l->addr, zero, 4) == 0 || l->addr[0] >= 224)
-				return -EINVAL;
-		} else if (l->family == AF_INET6) {
+		} else {
 			const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&listen[i];
 
 			memcpy(l->addr, &in6->sin6_addr, 16);
 			l->port_be = in6->sin6_port;
-			if (memcmp(l->addr, zero, 16) == 0 || l->addr[0] == 0xff)
-				return -EINVAL;
-		} else {
-			return -EINVAL;
 		}
 	}
 	f->listen_count = count;

@@ -83,8 +83,12 @@ struct pkt_info {
 	uint8_t addr_index;      /* which listen entry holds our address */
 };
 
-/* Builds the filter from the listen addresses; every one must be a unicast
- * address of this port (no wildcard). Returns 0 or -EINVAL. */
+/* True when ss is an address a port can own: IPv4 or IPv6, neither the
+ * wildcard nor multicast. */
+bool pkt_listen_unicast(const struct sockaddr_storage *ss);
+
+/* Builds the filter from the listen addresses; every one must pass
+ * pkt_listen_unicast. Returns 0 or -EINVAL. */
 int pkt_filter_init(struct pkt_filter *f, const uint8_t mac[6],
 		    const struct sockaddr_storage *listen, unsigned count);
 
@@ -95,8 +99,6 @@ int pkt_filter_vlans(struct pkt_filter *f, const char *list);
 /* Classifies frame[0..len). Never reads past len; writes nothing. */
 enum pkt_class pkt_classify(const struct pkt_filter *f, const uint8_t *frame, uint32_t len,
 			    unsigned offload, struct pkt_info *info);
-
-const char *pkt_drop_name(enum pkt_drop d);
 
 /* The one's-complement sum of an L4 message with its pseudo-header (src and
  * dst are 4 or 16 bytes by family), folded, not complemented: 0xffff when

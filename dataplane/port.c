@@ -21,7 +21,6 @@
 			 RTE_ETH_RSS_IPV6)
 #define PORT_RX_OFFLOADS_WANTED (RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | \
 				 RTE_ETH_RX_OFFLOAD_UDP_CKSUM | RTE_ETH_RX_OFFLOAD_SCATTER)
-#define PORT_MEMPOOL_CACHE 256u
 #define PORT_MC_MAX 8u
 
 /* "<port name>: <step>: <reason>"; returns the negative errno. */

@@ -14,6 +14,9 @@
 
 struct rte_mempool;
 
+/* mbufs each lcore may keep in the pool's cache; pool sizing counts them. */
+#define PORT_MEMPOOL_CACHE 256u
+
 struct port_config {
 	uint16_t port_id;
 	unsigned queues;            /* RX and TX queues: one each per worker */

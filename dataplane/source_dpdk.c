@@ -97,7 +97,7 @@ static unsigned dpdk_mbufs(const struct source_config *cfg)
 {
 	unsigned per_queue = cfg->rx_desc + SOURCE_BURST_MAX +
 			     cfg->frag_flows * RTE_LIBRTE_IP_FRAG_MAX_FRAG +
-			     RTE_IP_FRAG_DEATH_ROW_MBUF_LEN + cfg->tx_desc + 256;
+			     RTE_IP_FRAG_DEATH_ROW_MBUF_LEN + cfg->tx_desc + PORT_MEMPOOL_CACHE;
 
 	return cfg->queues * per_queue + 64;
 }

@@ -27,7 +27,8 @@ static long hugepages_read(const char *name)
 	return v;
 }
 
-long hugepages_free(void)
+/* Free 2 MiB pages now, or -errno. */
+static long hugepages_free(void)
 {
 	return hugepages_read("free_hugepages");
 }

@@ -13,7 +13,4 @@
  * -errno with the reason in err. */
 int hugepages_reserve(unsigned pages, char *err, size_t err_size);
 
-/* Free 2 MiB pages now, or -errno. */
-long hugepages_free(void);
-
 #endif
