@@ -118,14 +118,14 @@ static void logtool_print_record(const struct log_record *r, uint64_t off, FILE 
 			",\"arrival_ns\":%" PRIu64 ",\"payload_bytes\":%u%s%s%s,\"payload_hex\":\"",
 			off, r->source_id, r->seq, r->schema_id, r->flags, r->event_time_ns,
 			r->arrival_ns, r->payload_len, r->dlq_reason ? ",\"dlq_reason\":\"" : "",
-			r->dlq_reason ? slf_reason_name((enum slf_reason)r->dlq_reason) : "",
+			r->dlq_reason ? log_dlq_reason_name(r->dlq_reason) : "",
 			r->dlq_reason ? "\"" : "");
 	else
 		fprintf(out, "%" PRIu64 " source=%" PRIu64 " seq=%" PRIu64 " schema=%u flags=%u"
 			" event_time=%" PRIu64 " arrival=%" PRIu64 " bytes=%u%s%s ", off,
 			r->source_id, r->seq, r->schema_id, r->flags, r->event_time_ns,
 			r->arrival_ns, r->payload_len, r->dlq_reason ? " dlq_reason=" : "",
-			r->dlq_reason ? slf_reason_name((enum slf_reason)r->dlq_reason) : "");
+			r->dlq_reason ? log_dlq_reason_name(r->dlq_reason) : "");
 	for (uint32_t i = 0; i < shown; i++)
 		fprintf(out, "%02x", r->payload[i]);
 	fputs(json ? "\"}\n" : (shown < r->payload_len ? "...\n" : "\n"), out);

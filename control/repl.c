@@ -251,7 +251,7 @@ static int repl_produce(struct repl *r, unsigned k, const struct log_record *rec
 	rd_kafka_header_add(hdrs, "appliance-id", -1, r->cfg.appliance_id, -1);
 	if (k == LOG_KIND_DLQ) {
 		rd_kafka_header_add(hdrs, "dlq-reason", -1,
-				    slf_reason_name((enum slf_reason)rec->dlq_reason), -1);
+				    log_dlq_reason_name(rec->dlq_reason), -1);
 	}
 	err = rd_kafka_producev(r->rk, RD_KAFKA_V_RKT(l->rkt),
 				RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),

@@ -2,6 +2,15 @@
  * order of the header, and never reads past len. */
 #include "dataplane/slf.h"
 
+#include "storage/log_types.h"
+
+/* A dead letter's stored reason is the parser's reason, value for value. */
+_Static_assert(LOG_DLQ_SHORT == (int)SLF_SHORT && LOG_DLQ_MAGIC == (int)SLF_MAGIC &&
+		       LOG_DLQ_VERSION == (int)SLF_VERSION_BAD &&
+		       LOG_DLQ_FLAGS == (int)SLF_FLAGS && LOG_DLQ_LENGTH == (int)SLF_LENGTH &&
+		       LOG_DLQ_CRC == (int)SLF_CRC && LOG_DLQ_REASONS == (int)SLF_REASONS,
+	       "SLF1 reject reasons and stored dead-letter reasons must match");
+
 #include <string.h>
 
 #include "platform/crc32c.h"
@@ -9,11 +18,7 @@
 
 const char *slf_reason_name(enum slf_reason reason)
 {
-	static const char *names[SLF_REASONS] = {
-		"ok", "short", "magic", "version", "flags", "length", "crc",
-	};
-
-	return (unsigned)reason < SLF_REASONS ? names[reason] : "unknown";
+	return log_dlq_reason_name((unsigned)reason);
 }
 
 static enum slf_reason slf_check_frame(const uint8_t *p, uint32_t left,

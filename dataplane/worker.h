@@ -13,7 +13,7 @@
 #include "dataplane/source.h"
 #include "platform/counter.h"
 #include "platform/queue.h"
-#include "storage/log_service.h"
+#include "storage/log_types.h"
 
 enum worker_mode { WORKER_MODE_SLF1, WORKER_MODE_RAW };
 

@@ -12,31 +12,6 @@
 #include "storage/log_types.h"
 #include "storage/log_writer.h"
 
-enum log_kind { LOG_KIND_EVENTS = 0, LOG_KIND_DLQ = 1, LOG_KINDS = 2 };
-
-/* A log's name: its folder in the data folder, and its label in stats. */
-static inline const char *log_kind_name(int k)
-{
-	return k == LOG_KIND_DLQ ? "dlq" : "events";
-}
-
-/* Room for one record of the largest size, so any single record fits, and a
- * few dozen small ones so the queue carries bursts rather than packets. */
-#define LOG_BATCHBUF_DATA_BYTES (72u * 1024u)
-
-/* What producers fill and the queue carries: encoded records of one kind. */
-struct log_batchbuf {
-	uint32_t kind;              /* enum log_kind */
-	uint32_t count;             /* records */
-	uint32_t bytes;             /* used bytes of data */
-	uint32_t producer;          /* worker index, for diagnostics */
-	uint64_t first_arrival_ns;
-	uint8_t data[LOG_BATCHBUF_DATA_BYTES];
-};
-
-_Static_assert(LOG_BATCHBUF_DATA_BYTES >= LOG_RECORD_BYTES_MAX,
-	       "a batch buffer must hold the largest record");
-
 #define LOG_SERVICE_BURST 32
 
 struct log_service_stats {

@@ -19,7 +19,7 @@
  *
  *   record, 40 bytes, then payload
  *   +0  u32 record_bytes (40 + payload)   +4 u16 schema_id
- *   +6  u8 flags (bit 0: canary)          +7 u8 dlq_reason (0: an event)
+ *   +6  u8 flags (bit 0: canary)          +7 u8 dlq_reason (enum log_dlq_reason)
  *   +8  u64 source_id   +16 u64 seq   +24 u64 event_time_ns
  *   +32 u64 arrival_ns  +40 payload
  *
@@ -48,6 +48,38 @@
  * at most (65507 - 36), a raw or DLQ payload is one datagram (65507). */
 #define LOG_PAYLOAD_BYTES_MAX 65535u
 #define LOG_RECORD_BYTES_MAX (LOG_RECORD_HEADER_BYTES + LOG_PAYLOAD_BYTES_MAX)
+
+/* The two logs of a data folder. */
+enum log_kind { LOG_KIND_EVENTS = 0, LOG_KIND_DLQ = 1, LOG_KINDS = 2 };
+
+/* A log's name: its folder in the data folder, and its label in stats. */
+static inline const char *log_kind_name(int k)
+{
+	return k == LOG_KIND_DLQ ? "dlq" : "events";
+}
+
+/* Why a record is a dead letter, as stored: the SLF1 parser's reject reasons
+ * (the dataplane asserts the values match). 0 marks an event. Never renumber:
+ * logs on disk and Kafka headers carry these. */
+enum log_dlq_reason {
+	LOG_DLQ_NONE = 0,
+	LOG_DLQ_SHORT,    /* fewer bytes left than a frame header */
+	LOG_DLQ_MAGIC,
+	LOG_DLQ_VERSION,
+	LOG_DLQ_FLAGS,    /* a reserved flag bit set */
+	LOG_DLQ_LENGTH,   /* payload_len runs past the datagram */
+	LOG_DLQ_CRC,
+	LOG_DLQ_REASONS
+};
+
+static inline const char *log_dlq_reason_name(unsigned reason)
+{
+	static const char *const names[LOG_DLQ_REASONS] = {
+		"ok", "short", "magic", "version", "flags", "length", "crc",
+	};
+
+	return reason < LOG_DLQ_REASONS ? names[reason] : "unknown";
+}
 
 struct log_record {
 	uint16_t schema_id;
@@ -108,5 +140,23 @@ static inline uint32_t log_record_decode(const uint8_t *src, uint32_t avail,
 	rec->payload_len = bytes - LOG_RECORD_HEADER_BYTES;
 	return bytes;
 }
+
+/* Room for one record of the largest size, so any single record fits, and a
+ * few dozen small ones so the queue carries bursts rather than packets. */
+#define LOG_BATCHBUF_DATA_BYTES (72u * 1024u)
+
+/* What producers (the dataplane's workers) fill and the queue carries to the
+ * log service: encoded records of one kind, back to back. */
+struct log_batchbuf {
+	uint32_t kind;              /* enum log_kind */
+	uint32_t count;             /* records */
+	uint32_t bytes;             /* used bytes of data */
+	uint32_t producer;          /* worker index, for diagnostics */
+	uint64_t first_arrival_ns;  /* real time of the oldest record; 0: untracked */
+	uint8_t data[LOG_BATCHBUF_DATA_BYTES];
+};
+
+_Static_assert(LOG_BATCHBUF_DATA_BYTES >= LOG_RECORD_BYTES_MAX,
+	       "a batch buffer must hold the largest record");
 
 #endif
