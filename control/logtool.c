@@ -7,7 +7,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "dataplane/slf.h"
 #include "storage/datadir.h"
 #include "storage/log_reader.h"
 #include "storage/log_segment.h"
@@ -22,7 +21,8 @@ struct logtool_totals {
 /* Scans every segment of one log in offset order; damage is reported. With
  * a daemon running on the folder (live), bytes after the last whole batch of
  * the newest segment are a write in progress, not damage. */
-static int logtool_verify_log(const char *dir, uint8_t *buf, struct logtool_totals *t,
+static int logtool_verify_log(const char *dir, uint8_t *buf, struct log_codec *codec,
+			      struct logtool_totals *t,
 			      FILE *out, int json, int live)
 {
 	char path[LOG_PATH_MAX];
@@ -41,7 +41,7 @@ static int logtool_verify_log(const char *dir, uint8_t *buf, struct logtool_tota
 	for (;;) {
 		rc = log_segment_path(path, sizeof(path), dir, base);
 		if (rc == 0)
-			rc = log_segment_scan(path, base, buf, &scan);
+			rc = log_segment_scan(path, base, buf, codec, &scan);
 		if (rc < 0)
 			return rc;
 		int gap = base != expect, torn = scan.valid_bytes != scan.file_bytes;
@@ -78,10 +78,13 @@ int logtool_verify(const char *data_dir, FILE *out, int json)
 	struct logtool_totals t = { 0 };
 	char dir[LOG_PATH_MAX];
 	uint8_t *buf = malloc(LOG_BATCH_BYTES_MAX);
+	struct log_codec *codec = NULL;
 	int rc = 0;
 
-	if (!buf)
+	if (!buf || log_codec_create(&codec, 0) < 0) {
+		free(buf);
 		return -ENOMEM;
+	}
 	pid_t live = datadir_holder(data_dir);
 
 	if (live > 0 && !json)
@@ -89,11 +92,12 @@ int logtool_verify(const char *data_dir, FILE *out, int json)
 			     "arriving\n", (long)live, data_dir);
 	for (int i = 0; rc == 0 && i < LOG_KINDS; i++) {
 		snprintf(dir, sizeof(dir), "%s/%s", data_dir, log_kind_name(i));
-		rc = logtool_verify_log(dir, buf, &t, out, json, live > 0);
+		rc = logtool_verify_log(dir, buf, codec, &t, out, json, live > 0);
 		if (rc == -ENOENT)
 			rc = 0;  /* that log was never written */
 	}
 	free(buf);
+	log_codec_destroy(codec);
 	if (rc < 0)
 		return rc;
 	if (json)

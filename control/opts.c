@@ -13,6 +13,7 @@
 
 #include "dataplane/pkt.h"
 #include "platform/addr.h"
+#include "storage/log_codec.h"
 
 enum opt_type { OPT_STR, OPT_U64, OPT_CHOICE, OPT_LIST, OPT_FLAG };
 
@@ -58,6 +59,8 @@ static const struct opt_def opt_table[] = {
 	  false, "kernel receive buffer per socket" },
 	{ "segment-bytes", OPT_U64, OFF(segment_bytes), 1u << 20, 1ull << 40, "67108864",
 	  NULL, false, "roll a log segment at this size" },
+	{ "zstd-level", OPT_U64, OFF(zstd_level), 0, LOG_CODEC_LEVEL_MAX, "1", NULL, false,
+	  "compress log batches at rest with this zstd level; 0: store plain" },
 	{ "enqueue-retry-us", OPT_U64, OFF(enqueue_retry_us), 0, 1000000, "100000", NULL,
 	  false, "how long a worker waits on a full queue before counting a drop "
 		 "(the socket buffer keeps absorbing meanwhile)" },

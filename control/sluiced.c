@@ -158,6 +158,7 @@ static int sluiced_open_logs(struct daemon *d)
 	int rc;
 
 	wc.segment_bytes_max = d->cfg.segment_bytes;
+	wc.zstd_level = (int)d->cfg.zstd_level;
 	for (int k = 0; k < LOG_KINDS; k++) {
 		snprintf(dir, sizeof(dir), "%s/%s", d->cfg.data_dir, log_kind_name(k));
 		rc = log_writer_open(&d->logs[k], dir, &wc);

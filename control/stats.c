@@ -65,6 +65,11 @@ void stats_collect(const struct daemon *d, struct stats_snapshot *s)
 		s->commits += counter_get(&ls->commits);
 		s->disk_errors += counter_get(&ls->disk_errors);
 		s->torn_bytes_cut += counter_get(&ls->torn_bytes_cut);
+		s->log_batches_zstd += counter_get(&ls->batches_zstd);
+		s->log_batches_plain += counter_get(&ls->batches_plain);
+		s->log_body_bytes_in += counter_get(&ls->body_bytes_in);
+		s->log_body_bytes_stored += counter_get(&ls->body_bytes_stored);
+		s->log_compress_us += counter_get(&ls->compress_ns) / 1000;
 		s->commit_full_wait_us += counter_get(&ls->full_wait_ns) / 1000;
 		if (counter_get(&ls->full_wait_ns_max) / 1000 > s->commit_full_wait_us_max)
 			s->commit_full_wait_us_max = counter_get(&ls->full_wait_ns_max) / 1000;
@@ -140,6 +145,11 @@ static const struct {
 	COUNTER(commits, "fdatasync rounds that moved a durable offset"),
 	COUNTER(disk_errors, "failed writes or fdatasyncs; what they lost is in drops"),
 	COUNTER(torn_bytes_cut, "bytes of a torn log tail cut at start"),
+	COUNTER(log_batches_zstd, "log batches stored zstd-compressed"),
+	COUNTER(log_batches_plain, "log batches stored plain (zstd off, or they did not shrink)"),
+	COUNTER(log_body_bytes_in, "record bytes written to the logs before compression"),
+	COUNTER(log_body_bytes_stored, "the same records as stored on disk"),
+	COUNTER(log_compress_us, "time the log service spent compressing, microseconds"),
 	GAUGE(commit_us_max, "longest fdatasync round, microseconds"),
 	COUNTER(commit_full_wait_us, "time appends waited for a free write buffer, microseconds"),
 	GAUGE(commit_full_wait_us_max, "longest such wait, microseconds"),

@@ -16,6 +16,7 @@ struct log_reader {
 	uint64_t batch_offset;  /* base offset of the batch at file_pos */
 	uint64_t wanted;        /* first record the caller still wants */
 	uint8_t *buf;           /* LOG_BATCH_BYTES_MAX */
+	struct log_codec *codec;
 };
 
 /* Reads exactly len bytes; -ENODATA at end of file. */
@@ -104,6 +105,9 @@ int log_reader_open(struct log_reader **out, const char *dir, uint64_t offset)
 		rc = -ENOMEM;
 		goto err;
 	}
+	rc = log_codec_create(&r->codec, 0);
+	if (rc < 0)
+		goto err;
 	rc = log_segment_find(dir, offset, &base);
 	if (rc == 0)
 		rc = log_reader_open_segment(r, base);
@@ -122,6 +126,7 @@ int log_reader_next(struct log_reader *r, uint64_t limit_offset,
 		    struct log_batch_view *v)
 {
 	struct log_batch_header h;
+	const uint8_t *plain;
 	uint64_t next_base;
 	int rc;
 
@@ -143,15 +148,16 @@ int log_reader_next(struct log_reader *r, uint64_t limit_offset,
 			rc = -EBADMSG;
 		if (rc == 0)
 			rc = log_reader_pread(r->fd, r->buf + LOG_BATCH_HEADER_BYTES,
-					      h.body_bytes, r->file_pos + LOG_BATCH_HEADER_BYTES);
+					      h.batch_bytes - LOG_BATCH_HEADER_BYTES,
+					      r->file_pos + LOG_BATCH_HEADER_BYTES);
 		if (rc == 0)
-			rc = log_batch_check(r->buf, &h);
+			rc = log_batch_check(r->buf, &h, r->codec, &plain);
 		if (rc < 0)
 			return rc == -ENODATA ? -EBADMSG : rc;
 		r->file_pos += h.batch_bytes;
 		r->batch_offset = h.base_offset + h.record_count;
 		v->h = h;
-		v->body = r->buf + LOG_BATCH_HEADER_BYTES;
+		v->body = plain;
 		v->first_wanted = r->wanted > h.base_offset ? r->wanted : h.base_offset;
 		r->wanted = r->batch_offset;
 		return 1;
@@ -182,6 +188,7 @@ void log_reader_close(struct log_reader *r)
 		return;
 	if (r->fd >= 0)
 		close(r->fd);
+	log_codec_destroy(r->codec);
 	free(r->buf);
 	free(r);
 }

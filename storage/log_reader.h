@@ -9,7 +9,7 @@
 
 struct log_batch_view {
 	struct log_batch_header h;
-	const uint8_t *body;
+	const uint8_t *body;    /* plain (decompressed) body, h.body_bytes long */
 	uint64_t first_wanted;  /* offset of the first record the caller wants */
 };
 

@@ -127,21 +127,31 @@ int log_batch_header_decode(const uint8_t *p, struct log_batch_header *h)
 	h->crc = le_get32(p + 36);
 	if (h->batch_bytes < LOG_BATCH_HEADER_BYTES ||
 	    h->batch_bytes > LOG_BATCH_BYTES_MAX || h->record_count == 0 ||
-	    h->flags != 0 || le_get16(p + 22) != 0 ||
-	    h->body_bytes != h->batch_bytes - LOG_BATCH_HEADER_BYTES)
+	    (h->flags & ~LOG_BATCH_FLAG_ZSTD) != 0 || le_get16(p + 22) != 0)
+		return -EBADMSG;
+	/* A compressed body is stored only when it shrank. */
+	if (h->flags & LOG_BATCH_FLAG_ZSTD ? h->body_bytes > LOG_BATCH_BYTES_MAX - LOG_BATCH_HEADER_BYTES ||
+						     h->batch_bytes - LOG_BATCH_HEADER_BYTES >= h->body_bytes
+					   : h->body_bytes != h->batch_bytes - LOG_BATCH_HEADER_BYTES)
 		return -EBADMSG;
 	return 0;
 }
 
-int log_batch_check(const uint8_t *batch, const struct log_batch_header *h)
+int log_batch_check(const uint8_t *batch, const struct log_batch_header *h,
+		    struct log_codec *codec, const uint8_t **plain)
 {
 	const uint8_t *body = batch + LOG_BATCH_HEADER_BYTES;
+	uint32_t stored = h->batch_bytes - LOG_BATCH_HEADER_BYTES;
 	uint32_t crc = crc32c(batch, 36), pos = 0, n = 0, used;
 	struct log_record rec;
 
-	crc = crc32c_extend(crc, body, h->body_bytes);
+	crc = crc32c_extend(crc, body, stored);
 	if (crc != h->crc)
 		return -EBADMSG;
+	if ((h->flags & LOG_BATCH_FLAG_ZSTD) &&
+	    log_codec_decompress(codec, body, stored, h->body_bytes, &body) < 0)
+		return -EBADMSG;
+	*plain = body;
 	while (pos < h->body_bytes) {
 		used = log_record_decode(body + pos, h->body_bytes - pos, &rec);
 		if (used == 0)
@@ -172,8 +182,9 @@ static int log_pread_full(int fd, uint8_t *buf, size_t len, uint64_t off)
 }
 
 int log_segment_scan(const char *path, uint64_t base, uint8_t *buf,
-		     struct log_scan_result *res)
+		     struct log_codec *codec, struct log_scan_result *res)
 {
+	const uint8_t *plain;
 	struct log_batch_header h;
 	struct stat st;
 	uint64_t pos;
@@ -208,9 +219,10 @@ int log_segment_scan(const char *path, uint64_t base, uint8_t *buf,
 			rc = -EBADMSG;
 		if (rc == 0)
 			rc = log_pread_full(fd, buf + LOG_BATCH_HEADER_BYTES,
-					    h.body_bytes, pos + LOG_BATCH_HEADER_BYTES);
+					    h.batch_bytes - LOG_BATCH_HEADER_BYTES,
+					    pos + LOG_BATCH_HEADER_BYTES);
 		if (rc == 0)
-			rc = log_batch_check(buf, &h);
+			rc = log_batch_check(buf, &h, codec, &plain);
 		if (rc == -EBADMSG || rc == -ENODATA) {
 			res->stop_reason = -EBADMSG;
 			rc = 0;

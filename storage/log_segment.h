@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "storage/log_codec.h"
 #include "storage/log_types.h"
 
 /* A batch never exceeds this; readers size their buffer by it. */
@@ -18,7 +19,7 @@ struct log_batch_header {
 	uint32_t record_count;
 	uint16_t flags;
 	uint64_t first_arrival_ns;
-	uint32_t body_bytes;
+	uint32_t body_bytes;   /* plain; stored: batch_bytes - header */
 	uint32_t crc;
 };
 
@@ -38,8 +39,12 @@ int log_segment_header_check(const uint8_t *p, uint64_t expected_base);
 void log_batch_header_encode(uint8_t *p, const struct log_batch_header *h);
 /* Decodes and bounds-checks a batch header; -EBADMSG if it is not one. */
 int log_batch_header_decode(const uint8_t *p, struct log_batch_header *h);
-/* Checks the CRC and that the body splits into exactly record_count records. */
-int log_batch_check(const uint8_t *batch, const struct log_batch_header *h);
+/* Checks the CRC over the stored bytes, decompresses a zstd body with codec,
+ * and checks that the plain body splits into exactly record_count records.
+ * Returns 0 and sets *plain to it (batch + 40, or the codec's buffer, valid
+ * until its next use), or -EBADMSG. */
+int log_batch_check(const uint8_t *batch, const struct log_batch_header *h,
+		    struct log_codec *codec, const uint8_t **plain);
 
 struct log_scan_result {
 	uint64_t valid_bytes;   /* end of the last valid batch in the file */
@@ -51,9 +56,9 @@ struct log_scan_result {
 };
 
 /* Reads the segment at path from its header to the first invalid or torn
- * batch. buf holds LOG_BATCH_BYTES_MAX bytes. Returns 0 or -errno for I/O. */
+ * batch. buf holds LOG_BATCH_BYTES_MAX bytes; codec reads zstd batches. Returns 0 or -errno for I/O. */
 int log_segment_scan(const char *path, uint64_t base, uint8_t *buf,
-		     struct log_scan_result *res);
+		     struct log_codec *codec, struct log_scan_result *res);
 
 int log_fsync_dir(const char *dir);
 

@@ -98,6 +98,7 @@ struct log_writer {
 	unsigned pending_head, pending_count;
 	unsigned inject_write_nth, inject_sync_nth;
 	int inject_write_err, inject_sync_err;
+	struct log_codec *codec;
 	struct log_writer_stats stats;
 };
 
@@ -165,7 +166,7 @@ static int log_writer_recover(struct log_writer *lw)
 		return -ENOMEM;
 	rc = log_segment_path(path, sizeof(path), lw->dir, base);
 	if (rc == 0)
-		rc = log_segment_scan(path, base, buf, &scan);
+		rc = log_segment_scan(path, base, buf, lw->codec, &scan);
 	free(buf);
 	if (rc < 0)
 		return rc;
@@ -225,6 +226,9 @@ int log_writer_open(struct log_writer **out, const char *dir,
 			goto err;
 		}
 	}
+	rc = log_codec_create(&lw->codec, cfg->zstd_level);
+	if (rc < 0)
+		goto err;
 	rc = io_uring_queue_init(LOG_WRITER_RING_ENTRIES, &lw->ring, 0);
 	if (rc < 0)
 		goto err;
@@ -244,6 +248,29 @@ static unsigned log_buf_index(const struct log_writer *lw, const struct log_buf 
 	return (unsigned)(b - lw->bufs);
 }
 
+/* Replaces the open batch's body with its zstd form when that is smaller;
+ * returns the batch flags. The body is the buffer's tail, so it shrinks. */
+static uint16_t log_writer_compress(struct log_writer *lw, struct log_buf *b, uint32_t body_len)
+{
+	uint8_t *body = b->buf + lw->batch_start + LOG_BATCH_HEADER_BYTES;
+	const uint8_t *z;
+	uint64_t t0 = clock_mono_ns();
+	uint32_t zlen = log_codec_compress(lw->codec, body, body_len, &z);
+
+	counter_add(&lw->stats.compress_ns, clock_mono_ns() - t0);
+	counter_add(&lw->stats.body_bytes_in, body_len);
+	if (zlen == 0) {
+		counter_add(&lw->stats.batches_plain, 1);
+		counter_add(&lw->stats.body_bytes_stored, body_len);
+		return 0;
+	}
+	memcpy(body, z, zlen);
+	b->used -= body_len - zlen;
+	counter_add(&lw->stats.batches_zstd, 1);
+	counter_add(&lw->stats.body_bytes_stored, zlen);
+	return LOG_BATCH_FLAG_ZSTD;
+}
+
 static void log_writer_close_batch(struct log_writer *lw)
 {
 	struct log_buf *b = &lw->bufs[lw->fill];
@@ -251,12 +278,19 @@ static void log_writer_close_batch(struct log_writer *lw)
 
 	if (lw->batch_start == UINT32_MAX)
 		return;
+	h.body_bytes = b->used - lw->batch_start - LOG_BATCH_HEADER_BYTES;
+	if (lw->cfg.zstd_level != 0) {
+		h.flags = log_writer_compress(lw, b, h.body_bytes);
+	} else {
+		h.flags = 0;
+		counter_add(&lw->stats.batches_plain, 1);
+		counter_add(&lw->stats.body_bytes_in, h.body_bytes);
+		counter_add(&lw->stats.body_bytes_stored, h.body_bytes);
+	}
 	h.batch_bytes = b->used - lw->batch_start;
 	h.base_offset = lw->batch_base;
 	h.record_count = lw->batch_records;
-	h.flags = 0;
 	h.first_arrival_ns = lw->batch_first_arrival_ns;
-	h.body_bytes = h.batch_bytes - LOG_BATCH_HEADER_BYTES;
 	assert(h.batch_bytes <= LOG_BATCH_BYTES_MAX && h.record_count > 0);
 	log_batch_header_encode(b->buf + lw->batch_start, &h);
 	lw->batch_start = UINT32_MAX;
@@ -728,5 +762,6 @@ void log_writer_close(struct log_writer *lw)
 		close(lw->prev_fd);
 	for (int i = 0; i < LOG_WRITER_BUFFERS; i++)
 		free(lw->bufs[i].buf);
+	log_codec_destroy(lw->codec);
 	free(lw);
 }

@@ -16,11 +16,12 @@ struct log_writer_config {
 	uint64_t segment_bytes_max;  /* roll once a segment has reached this */
 	uint32_t commit_bytes_max;   /* each of the LOG_WRITER_BUFFERS write buffers */
 	uint32_t batch_body_bytes;   /* close a batch once its body reaches this */
+	int zstd_level;              /* compress batches at rest; 0: store plain */
 };
 
 #define LOG_WRITER_CONFIG_DEFAULT \
 	{ .segment_bytes_max = 64ull << 20, .commit_bytes_max = 4u << 20, \
-	  .batch_body_bytes = 256u << 10 }
+	  .batch_body_bytes = 256u << 10, .zstd_level = 0 }
 
 /* Buffers being filled, queued or written; a slow fdatasync does not hold
  * them, only the page cache write does. */
@@ -35,6 +36,11 @@ struct log_writer_stats {
 	counter_t disk_errors;
 	counter_t torn_bytes_cut;   /* at open: bytes of a torn tail removed */
 	counter_t segments_rolled;
+	counter_t batches_zstd;      /* batches stored compressed */
+	counter_t batches_plain;     /* stored plain: off, or they did not shrink */
+	counter_t body_bytes_in;     /* plain batch bodies closed */
+	counter_t body_bytes_stored; /* the same bodies as written */
+	counter_t compress_ns;       /* time spent compressing */
 	counter_t full_wait_ns;      /* time appends waited for a free buffer */
 	counter_t full_wait_ns_max;
 	counter_t commit_ns_max;     /* longest fdatasync round */

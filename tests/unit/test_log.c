@@ -16,9 +16,9 @@
 #include "storage/log_reader.h"
 #include "storage/log_segment.h"
 #include "storage/log_writer.h"
+#include "tests/common/logrecs.h"
 
 static char dir[256];
-static uint8_t recbuf[1 << 20];
 
 static int setup(void **state)
 {
@@ -39,66 +39,15 @@ static int teardown(void **state)
 	return system(cmd);
 }
 
-/* The record for offset i: its fields and payload derive from i. */
-static uint32_t record_payload_len(uint64_t i)
-{
-	return (uint32_t)((i * 37) % 300);
-}
-
-static uint32_t encode_records(uint64_t first, uint32_t count)
-{
-	static uint8_t payload[400];
-	uint32_t bytes = 0;
-
-	for (uint32_t n = 0; n < count; n++) {
-		uint64_t i = first + n;
-		struct log_record rec = {
-			.schema_id = (uint16_t)i, .flags = 0, .source_id = i * 3,
-			.seq = i, .event_time_ns = i * 1000, .arrival_ns = i * 1001,
-			.payload = payload, .payload_len = record_payload_len(i),
-		};
-
-		memset(payload, (int)(i & 0xff), sizeof(payload));
-		bytes += log_record_encode(recbuf + bytes, &rec);
-	}
-	return bytes;
-}
-
 static void append(struct log_writer *lw, uint64_t first, uint32_t count)
 {
-	uint32_t bytes = encode_records(first, count);
-
-	assert_int_equal(log_writer_append(lw, recbuf, bytes, count, first), 0);
+	assert_int_equal(logrecs_append(lw, first, count), 0);
 }
 
 /* Reads from offset `from` to `to` and checks every record. */
 static void read_back(uint64_t from, uint64_t to)
 {
-	struct log_reader *r;
-	struct log_batch_view v;
-	struct log_record rec;
-	uint64_t expect = from, off, index;
-	uint32_t pos;
-	int rc;
-
-	assert_int_equal(log_reader_open(&r, dir, from), 0);
-	while ((rc = log_reader_next(r, to, &v)) == 1) {
-		pos = 0;
-		index = 0;
-		while (log_batch_view_record(&v, &pos, &index, &rec, &off)) {
-			assert_true(off == expect);
-			assert_true(rec.seq == off && rec.source_id == off * 3);
-			assert_int_equal(rec.schema_id, (uint16_t)off);
-			assert_true(rec.event_time_ns == off * 1000 && rec.arrival_ns == off * 1001);
-			assert_int_equal(rec.payload_len, record_payload_len(off));
-			for (uint32_t b = 0; b < rec.payload_len; b++)
-				assert_int_equal(rec.payload[b], off & 0xff);
-			expect++;
-		}
-	}
-	assert_int_equal(rc, 0);
-	assert_true(expect >= to);
-	log_reader_close(r);
+	assert_true(logrecs_read_back(dir, from, to) >= (int64_t)to);
 }
 
 /* After a closed writer: the log reads back whole up to n, and reopens
@@ -337,7 +286,7 @@ static void test_write_error_midway(void **state)
 	assert_int_equal(log_writer_open(&lw, dir, &cfg), 0);
 	log_writer_inject_write_error(lw, 2, -ENOSPC);
 	for (int i = 0; i < 60; i++) {
-		log_writer_append(lw, recbuf, encode_records(n, 200), 200, 0);
+		logrecs_append(lw, n, 200);
 		n += 200;
 	}
 	log_writer_flush(lw);
