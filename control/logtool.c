@@ -6,9 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "storage/datadir.h"
 #include "storage/log_reader.h"
+#include "storage/log_repair.h"
 #include "storage/log_segment.h"
 #include "storage/log_service.h"
 
@@ -41,7 +43,7 @@ static int logtool_verify_log(const char *dir, uint8_t *buf, struct log_codec *c
 	for (;;) {
 		rc = log_segment_path(path, sizeof(path), dir, base);
 		if (rc == 0)
-			rc = log_segment_scan(path, base, buf, codec, &scan);
+			rc = log_segment_scan(path, base, buf, codec, NULL, &scan);
 		if (rc < 0)
 			return rc;
 		int gap = base != expect, torn = scan.valid_bytes != scan.file_bytes;
@@ -135,7 +137,7 @@ static void logtool_print_record(const struct log_record *r, uint64_t off, FILE 
 	fputs(json ? "\"}\n" : (shown < r->payload_len ? "...\n" : "\n"), out);
 }
 
-int logtool_dump(const char *data_dir, const char *which, uint64_t from,
+int logtool_dump(const char *data_dir, const char *which, const struct logtool_from *from,
 		 uint64_t count, FILE *out, int json)
 {
 	char dir[LOG_PATH_MAX];
@@ -147,19 +149,48 @@ int logtool_dump(const char *data_dir, const char *which, uint64_t from,
 	int rc;
 
 	snprintf(dir, sizeof(dir), "%s/%s", data_dir, which);
-	rc = log_reader_open(&r, dir, from);
+	rc = from->by_time ? log_reader_open_time(&r, dir, from->time_ns)
+			   : log_reader_open(&r, dir, from->offset);
 	if (rc < 0)
 		return rc;
 	while (printed < count && (rc = log_reader_next(r, UINT64_MAX, &v)) == 1) {
 		pos = 0;
 		index = 0;
 		while (printed < count && log_batch_view_record(&v, &pos, &index, &rec, &off)) {
+			if (from->by_time && rec.event_time_ns < from->time_ns)
+				continue;  /* the index finds the batch, not the record */
 			logtool_print_record(&rec, off, out, json);
 			printed++;
 		}
 	}
+	if (log_reader_skipped(r) && !json)
+		fprintf(stderr, "sluicectl: %" PRIu64 " offsets passed over: their segment was "
+				"deleted or quarantined\n", log_reader_skipped(r));
 	log_reader_close(r);
 	return rc == -ENODATA || rc >= 0 ? 0 : rc;  /* -ENODATA: the end of the log */
+}
+
+int logtool_parse_time(const char *s, uint64_t *ns)
+{
+	struct tm tm = { 0 };
+	const char *end;
+	uint64_t v = 0;
+	time_t t;
+
+	if (*s && strspn(s, "0123456789") == strlen(s) && strlen(s) <= 19) {
+		for (; *s; s++)
+			v = v * 10 + (uint64_t)(*s - '0');
+		*ns = v;
+		return 0;
+	}
+	end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!end || (*end && strcmp(end, "Z") != 0))
+		return -EINVAL;
+	t = timegm(&tm);
+	if (t < 0)
+		return -EINVAL;
+	*ns = (uint64_t)t * 1000000000ull;
+	return 0;
 }
 
 int logtool_segments(const char *data_dir, const uint64_t durable[2],
@@ -196,6 +227,9 @@ int logtool_segments(const char *data_dir, const uint64_t durable[2],
 			base = next;
 		}
 		if (rc < 0 && rc != -ENOENT)
+			return rc;
+		rc = log_repair_list(dir, log_kind_name(k), out, json);
+		if (rc < 0)
 			return rc;
 	}
 	return 0;

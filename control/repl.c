@@ -22,6 +22,7 @@
 #include "platform/plog.h"
 #include "storage/checkpoint.h"
 #include "storage/log_reader.h"
+#include "storage/log_repair.h"
 
 #define REPL_WINDOW (1u << 20)          /* records in flight per log, at most */
 #define REPL_PRODUCE_PER_ROUND 20000u   /* then poll, so reports keep flowing */
@@ -267,6 +268,30 @@ static int repl_produce(struct repl *r, unsigned k, const struct log_record *rec
 	return 0;
 }
 
+/* The reader met a bad batch in a sealed segment: move that segment aside
+ * and read on from the same offset, past it. The newest segment is the
+ * writer's: its damage is not ours to judge (-EBUSY). */
+static int repl_quarantine(struct repl *r, unsigned k)
+{
+	struct repl_log *l = &r->logs[k];
+	struct log_repair_result res = { 0 };
+	uint64_t base = log_reader_segment(l->reader);
+	int rc = log_repair_quarantine(log_writer_dir(l->lw), base, &res);
+
+	if (rc < 0)
+		return rc;
+	counter_add(&r->stats.segments_quarantined, 1);
+	counter_add(&r->stats.records_quarantined, res.records_quarantined);
+	plog_err("replication: %s segment %020" PRIu64 " has a bad batch inside: quarantined "
+		 "as %020" PRIu64 ".log.quarantined; its %" PRIu64 " offsets are skipped",
+		 log_kind_name(k), base, base, res.records_quarantined);
+	rc = repl_log_reset(l);
+	if (rc < 0)
+		plog_err("replication: reopening %s at %" PRIu64 ": %s", log_writer_dir(l->lw),
+			 l->acked_low, strerror(-rc));
+	return 0;
+}
+
 /* Produces from one log up to its durable offset. Returns records produced. */
 static unsigned repl_log_pump(struct repl *r, unsigned k)
 {
@@ -282,6 +307,8 @@ static unsigned repl_log_pump(struct repl *r, unsigned k)
 	       l->next_offset - l->acked_low < REPL_WINDOW) {
 		if (!l->view_live) {
 			rc = log_reader_next(l->reader, durable, &l->view);
+			if (rc == -EBADMSG && repl_quarantine(r, k) == 0)
+				return n;  /* read on past it next round */
 			if (rc < 0 && rc != l->read_error)
 				plog_err("replication: reading %s at %" PRIu64 ": %s",
 					 log_writer_dir(l->lw), l->next_offset, strerror(-rc));
@@ -298,6 +325,14 @@ static unsigned repl_log_pump(struct repl *r, unsigned k)
 		if (!log_batch_view_record(&l->view, &pos, &index, &rec, &offset)) {
 			l->view_live = false;
 			continue;
+		}
+		if (offset > l->next_offset) {
+			/* A quarantined segment's offsets: nothing to send. Pass
+			 * them once everything before is acknowledged. */
+			if (l->acked_low < l->next_offset)
+				return n;
+			l->acked_low = l->next_offset = offset;
+			counter_set(&r->stats.log[k].acked_offset, offset);
 		}
 		rc = repl_produce(r, k, &rec, offset);
 		if (rc < 0)

@@ -40,6 +40,8 @@ struct repl_stats {
 	struct repl_log_stats log[LOG_KINDS];
 	counter_t producer_restarts;
 	counter_t paused;
+	counter_t segments_quarantined;  /* found damaged while reading */
+	counter_t records_quarantined;   /* offsets they held: never sent */
 };
 
 struct repl;

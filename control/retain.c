@@ -7,6 +7,7 @@
 #include "control/daemon.h"
 #include "platform/clock.h"
 #include "platform/plog.h"
+#include "storage/log_repair.h"
 #include "storage/retention.h"
 
 static void retain_log(struct retain *r, const struct daemon *d, int k, uint64_t now_s)
@@ -42,6 +43,27 @@ static void retain_log(struct retain *r, const struct daemon *d, int k, uint64_t
 	r->held_said[k] = res.held_back;
 }
 
+static void retain_repair(struct retain *r, const struct daemon *d, int k)
+{
+	const char *dir = log_writer_dir(d->logs[k]);
+	struct log_repair_result res = { 0 };
+	int rc = log_repair_step(dir, &r->repair_cursor[k], &r->repair_started[k], &res);
+
+	counter_add(&r->indexes_rebuilt, res.indexes_rebuilt);
+	counter_add(&r->segments_quarantined, res.segments_quarantined);
+	counter_add(&r->records_quarantined, res.records_quarantined);
+	if (rc < 0)
+		plog_warn("index check of %s: %s", dir, strerror(-rc));
+	if (res.indexes_rebuilt)
+		plog_info("%s: rebuilt the index of segment %020" PRIu64, log_kind_name(k),
+			  r->repair_cursor[k]);
+	if (res.segments_quarantined)
+		plog_err("%s: segment %020" PRIu64 " has a bad batch inside: quarantined as "
+			 "%020" PRIu64 ".log.quarantined, its %" PRIu64 " offsets skipped",
+			 log_kind_name(k), res.quarantined_base, res.quarantined_base,
+			 res.records_quarantined);
+}
+
 void retain_run(struct retain *r, const struct daemon *d, uint64_t now_ns)
 {
 	if (r->checked_ns && now_ns - r->checked_ns < RETAIN_PERIOD_S * 1000000000ull)
@@ -49,6 +71,8 @@ void retain_run(struct retain *r, const struct daemon *d, uint64_t now_ns)
 	uint64_t now_s = clock_real_ns() / 1000000000ull;
 
 	r->checked_ns = now_ns;
-	for (int k = 0; k < LOG_KINDS; k++)
+	for (int k = 0; k < LOG_KINDS; k++) {
 		retain_log(r, d, k, now_s);
+		retain_repair(r, d, k);
+	}
 }

@@ -1,7 +1,8 @@
 /* Applies retention to the events and dead-letter logs every few seconds,
  * with the offsets Kafka's checkpoint holds (none with --kafka none), and
  * says in the log what it deleted, and once when it must hold data back for
- * Kafka. Main thread. */
+ * Kafka. Each pass also checks a few sealed segments' indexes, rebuilds
+ * a missing one and quarantines a segment found damaged. Main thread. */
 #ifndef SLUICE_CONTROL_RETAIN_H
 #define SLUICE_CONTROL_RETAIN_H
 
@@ -21,6 +22,12 @@ struct retain {
 	counter_t segments_deleted;
 	counter_t bytes_deleted;
 	counter_t unreplicated_deleted;   /* records Kafka never had */
+	/* Sealed segments' indexes checked up to here, per log. */
+	uint64_t repair_cursor[LOG_KINDS];
+	bool repair_started[LOG_KINDS];
+	counter_t indexes_rebuilt;
+	counter_t segments_quarantined;
+	counter_t records_quarantined;
 };
 
 void retain_run(struct retain *r, const struct daemon *d, uint64_t now_ns);

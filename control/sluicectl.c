@@ -17,14 +17,15 @@ static void sluicectl_usage(FILE *out)
 		"usage: sluicectl [--socket PATH] status|stats|lag|segments|dlq [--json]\n"
 		"       sluicectl [--socket PATH] replication pause|resume\n"
 		"       sluicectl log verify --data-dir DIR [--json]\n"
-		"       sluicectl log dump --data-dir DIR [--log events|dlq] [--from OFFSET]\n"
+		"       sluicectl log dump --data-dir DIR [--log events|dlq]\n"
+		"                          [--from OFFSET | --from-time NS|YYYY-MM-DDTHH:MM:SSZ]\n"
 		"                          [--count N] [--json]\n"
 		"  --socket defaults to $SLUICE_ADMIN_SOCKET or %s\n",
 		SLUICECTL_DEFAULT_SOCKET);
 }
 
 static int sluicectl_log(const char *verb, const char *data_dir, const char *log,
-			 uint64_t from, uint64_t count, int json)
+			 const struct logtool_from *from, uint64_t count, int json)
 {
 	int rc;
 
@@ -57,7 +58,8 @@ int main(int argc, char **argv)
 	const char *sock = getenv("SLUICE_ADMIN_SOCKET");
 	char req[256] = "";
 	const char *words[4], *data_dir = NULL, *log = "events";
-	unsigned long long from = 0, count = UINT64_MAX;
+	unsigned long long count = UINT64_MAX;
+	struct logtool_from from = { 0 };
 	int nwords = 0, json = 0, rc;
 
 	if (!sock || !*sock)
@@ -70,7 +72,14 @@ int main(int argc, char **argv)
 		} else if (strcmp(argv[i], "--log") == 0 && i + 1 < argc) {
 			log = argv[++i];
 		} else if (strcmp(argv[i], "--from") == 0 && i + 1 < argc) {
-			from = strtoull(argv[++i], NULL, 10);
+			from.offset = strtoull(argv[++i], NULL, 10);
+		} else if (strcmp(argv[i], "--from-time") == 0 && i + 1 < argc) {
+			if (logtool_parse_time(argv[++i], &from.time_ns) < 0) {
+				fprintf(stderr, "sluicectl: --from-time '%s': want nanoseconds since "
+						"the epoch or YYYY-MM-DDTHH:MM:SSZ (UTC)\n", argv[i]);
+				return 2;
+			}
+			from.by_time = true;
 		} else if (strcmp(argv[i], "--count") == 0 && i + 1 < argc) {
 			count = strtoull(argv[++i], NULL, 10);
 		} else if (strcmp(argv[i], "--json") == 0) {
@@ -87,7 +96,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (nwords == 2 && strcmp(words[0], "log") == 0)
-		return sluicectl_log(words[1], data_dir, log, from, count, json);
+		return sluicectl_log(words[1], data_dir, log, &from, count, json);
 	if (nwords == 1 && (strcmp(words[0], "status") == 0 || strcmp(words[0], "stats") == 0 ||
 			    strcmp(words[0], "lag") == 0 || strcmp(words[0], "segments") == 0 ||
 			    strcmp(words[0], "dlq") == 0)) {

@@ -61,11 +61,11 @@ static int sluiced_handle(void *ctx, const char *req, FILE *out)
 	if (strcmp(cmd, "dlq") == 0 && (words == 1 || json)) {
 		/* The newest dead letters, oldest first. */
 		uint64_t end = log_writer_durable_offset(d->logs[LOG_KIND_DLQ]);
-		uint64_t from = end > SLUICED_DLQ_SHOWN ? end - SLUICED_DLQ_SHOWN : 0;
+		struct logtool_from from = { .offset = end > SLUICED_DLQ_SHOWN ? end - SLUICED_DLQ_SHOWN : 0 };
 
 		if (end == 0)
 			return json ? 0 : (fputs("no dead letters\n", out), 0);
-		return logtool_dump(d->cfg.data_dir, "dlq", from, end - from, out, json);
+		return logtool_dump(d->cfg.data_dir, "dlq", &from, end - from.offset, out, json);
 	}
 	if (strcmp(cmd, "status") == 0 && (words == 1 || json)) {
 		status_render(d, out, json);

@@ -70,6 +70,7 @@ void stats_collect(const struct daemon *d, struct stats_snapshot *s)
 		s->log_body_bytes_in += counter_get(&ls->body_bytes_in);
 		s->log_body_bytes_stored += counter_get(&ls->body_bytes_stored);
 		s->log_compress_us += counter_get(&ls->compress_ns) / 1000;
+		s->recovery_us += counter_get(&ls->recovery_ns) / 1000;
 		s->commit_full_wait_us += counter_get(&ls->full_wait_ns) / 1000;
 		if (counter_get(&ls->full_wait_ns_max) / 1000 > s->commit_full_wait_us_max)
 			s->commit_full_wait_us_max = counter_get(&ls->full_wait_ns_max) / 1000;
@@ -102,6 +103,13 @@ void stats_collect(const struct daemon *d, struct stats_snapshot *s)
 	s->retention_segments_deleted = counter_get(&d->retain.segments_deleted);
 	s->retention_bytes_deleted = counter_get(&d->retain.bytes_deleted);
 	s->retention_unreplicated_deleted = counter_get(&d->retain.unreplicated_deleted);
+	s->indexes_rebuilt = counter_get(&d->retain.indexes_rebuilt);
+	s->segments_quarantined = counter_get(&d->retain.segments_quarantined);
+	s->records_quarantined = counter_get(&d->retain.records_quarantined);
+	if (d->repl) {
+		s->segments_quarantined += counter_get(&repl_stats(d->repl)->segments_quarantined);
+		s->records_quarantined += counter_get(&repl_stats(d->repl)->records_quarantined);
+	}
 	s->replication_lag_events = s->durable_offset[LOG_KIND_EVENTS] -
 				    s->replicated_offset[LOG_KIND_EVENTS];
 	s->latency_durable_p50_us = histo_quantile_us(&s->latency_durable, 0.50);
@@ -150,6 +158,10 @@ static const struct {
 	COUNTER(log_body_bytes_in, "record bytes written to the logs before compression"),
 	COUNTER(log_body_bytes_stored, "the same records as stored on disk"),
 	COUNTER(log_compress_us, "time the log service spent compressing, microseconds"),
+	GAUGE(recovery_us, "time the logs took to recover at start, microseconds"),
+	COUNTER(indexes_rebuilt, "segment indexes rebuilt because missing or damaged"),
+	COUNTER(segments_quarantined, "sealed segments moved aside for a bad batch inside"),
+	COUNTER(records_quarantined, "offsets those segments held, skipped by readers"),
 	GAUGE(commit_us_max, "longest fdatasync round, microseconds"),
 	COUNTER(commit_full_wait_us, "time appends waited for a free write buffer, microseconds"),
 	GAUGE(commit_full_wait_us_max, "longest such wait, microseconds"),

@@ -59,6 +59,8 @@ struct stats_snapshot {
 	uint64_t log_batches_zstd, log_batches_plain;
 	uint64_t log_body_bytes_in, log_body_bytes_stored;
 	uint64_t log_compress_us;
+	uint64_t indexes_rebuilt, segments_quarantined, records_quarantined;
+	uint64_t recovery_us;
 	uint64_t raw_seq_evictions;
 	uint64_t latency_durable_p50_us, latency_durable_p99_us;
 	uint64_t latency_kafka_ack_p50_us, latency_kafka_ack_p99_us;

@@ -8,6 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "storage/log_index.h"
+#include "storage/log_repair.h"
+
 struct log_reader {
 	char dir[LOG_PATH_MAX];
 	int fd;
@@ -17,6 +20,8 @@ struct log_reader {
 	uint64_t wanted;        /* first record the caller still wants */
 	uint8_t *buf;           /* LOG_BATCH_BYTES_MAX */
 	struct log_codec *codec;
+	struct log_index *ix;   /* of the segment being sought */
+	uint64_t skipped;       /* records in quarantined segments passed over */
 };
 
 /* Reads exactly len bytes; -ENODATA at end of file. */
@@ -65,6 +70,20 @@ static int log_reader_open_segment(struct log_reader *r, uint64_t base)
 	return 0;
 }
 
+/* Starts at the indexed batch nearest below r->wanted, when the segment
+ * has a valid index (a missing one costs only the header walk below). */
+static void log_reader_seek(struct log_reader *r)
+{
+	struct log_index_entry at;
+
+	if (r->wanted <= r->segment_base ||
+	    log_index_load(r->ix, r->dir, r->segment_base) < 0)
+		return;
+	log_index_seek_offset(r->ix, r->wanted, &at);
+	r->file_pos = at.pos;
+	r->batch_offset = at.offset;
+}
+
 /* Skips whole batches that end at or before r->wanted, reading headers only. */
 static int log_reader_skip(struct log_reader *r)
 {
@@ -108,11 +127,25 @@ int log_reader_open(struct log_reader **out, const char *dir, uint64_t offset)
 	rc = log_codec_create(&r->codec, 0);
 	if (rc < 0)
 		goto err;
+	r->ix = malloc(sizeof(*r->ix));
+	if (!r->ix) {
+		rc = -ENOMEM;
+		goto err;
+	}
 	rc = log_segment_find(dir, offset, &base);
+	if (rc == -ENOENT && log_segment_next(dir, offset, &base) == 0) {
+		/* What held offset is gone (retention, quarantine): start at
+		 * the oldest record there is. */
+		r->skipped = base - offset;
+		r->wanted = base;
+		rc = 0;
+	}
 	if (rc == 0)
 		rc = log_reader_open_segment(r, base);
-	if (rc == 0)
+	if (rc == 0) {
+		log_reader_seek(r);
 		rc = log_reader_skip(r);
+	}
 	if (rc < 0)
 		goto err;
 	*out = r;
@@ -135,6 +168,12 @@ int log_reader_next(struct log_reader *r, uint64_t limit_offset,
 		if (rc == -ENODATA) {
 			/* End of this segment: the writer rolled to the next. */
 			rc = log_segment_next(r->dir, r->segment_base, &next_base);
+			if (rc == 0 && next_base > r->batch_offset &&
+			    log_repair_quarantined(r->dir, r->batch_offset)) {
+				/* The segment that held these was moved aside. */
+				r->skipped += next_base - r->batch_offset;
+				r->batch_offset = next_base;
+			}
 			if (rc < 0 || next_base != r->batch_offset)
 				return -ENODATA;
 			rc = log_reader_open_segment(r, next_base);
@@ -189,6 +228,53 @@ void log_reader_close(struct log_reader *r)
 	if (r->fd >= 0)
 		close(r->fd);
 	log_codec_destroy(r->codec);
+	free(r->ix);
 	free(r->buf);
 	free(r);
+}
+
+uint64_t log_reader_skipped(const struct log_reader *r)
+{
+	return r->skipped;
+}
+
+uint64_t log_reader_segment(const struct log_reader *r)
+{
+	return r->segment_base;
+}
+
+int log_reader_open_time(struct log_reader **out, const char *dir, uint64_t t)
+{
+	struct log_index_entry at = { 0 };
+	struct log_codec *codec = NULL;
+	struct log_index *ix = malloc(sizeof(*ix));
+	uint8_t *buf = malloc(LOG_BATCH_BYTES_MAX);
+	uint64_t base;
+	bool any = false;
+	int rc = !ix || !buf ? -ENOMEM : log_codec_create(&codec, 0);
+
+	if (rc == 0)
+		rc = log_segment_find(dir, 0, &base);
+	if (rc == -ENOENT)
+		rc = log_segment_next(dir, 0, &base);
+	/* Oldest first: the first segment holding a record at or after t. */
+	for (unsigned n = 0; rc == 0 && n < LOG_READER_SEGMENTS_MAX; n++) {
+		any = true;
+		if (log_index_load(ix, dir, base) < 0) {
+			rc = log_index_build(ix, dir, base, buf, codec);
+			if (rc == -EBADMSG)
+				rc = 0;  /* what precedes the damage still counts */
+		}
+		if (rc == 0 && log_index_seek_time(ix, t, &at) == 0)
+			break;
+		at.offset = ix->end_offset;  /* none here: past this segment */
+		if (rc == 0)
+			rc = log_segment_next(dir, base, &base);
+	}
+	if (rc == -ENOENT && any)
+		rc = 0;  /* nothing that new: positioned at the end */
+	log_codec_destroy(codec);
+	free(buf);
+	free(ix);
+	return rc < 0 ? rc : log_reader_open(out, dir, at.offset);
 }

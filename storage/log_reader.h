@@ -30,6 +30,18 @@ int log_reader_next(struct log_reader *r, uint64_t limit_offset,
 int log_batch_view_record(const struct log_batch_view *v, uint32_t *pos,
 			  uint64_t *index, struct log_record *rec, uint64_t *offset);
 
+/* Opens dir at the first batch that may hold a record with event time >= t
+ * (by the segments' time indexes; a caller filters the records). Positioned
+ * at the end when no record is that new. */
+int log_reader_open_time(struct log_reader **out, const char *dir, uint64_t t);
+
+#define LOG_READER_SEGMENTS_MAX 1000000u  /* bound on a walk over segments */
+
+/* Records passed over because their segment was quarantined. */
+uint64_t log_reader_skipped(const struct log_reader *r);
+/* Base offset of the segment being read. */
+uint64_t log_reader_segment(const struct log_reader *r);
+
 void log_reader_close(struct log_reader *r);
 
 #endif

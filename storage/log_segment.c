@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "platform/crc32c.h"
+#include "storage/log_index.h"
 
 int log_segment_path(char *buf, size_t size, const char *dir, uint64_t base)
 {
@@ -182,7 +183,8 @@ static int log_pread_full(int fd, uint8_t *buf, size_t len, uint64_t off)
 }
 
 int log_segment_scan(const char *path, uint64_t base, uint8_t *buf,
-		     struct log_codec *codec, struct log_scan_result *res)
+		     struct log_codec *codec, struct log_index *ix,
+		     struct log_scan_result *res)
 {
 	const uint8_t *plain;
 	struct log_batch_header h;
@@ -230,6 +232,9 @@ int log_segment_scan(const char *path, uint64_t base, uint8_t *buf,
 		}
 		if (rc < 0)
 			goto out;
+		if (ix)
+			log_index_note(ix, pos, h.base_offset, h.record_count, h.batch_bytes,
+				       log_index_records_time_max(plain, h.body_bytes));
 		pos += h.batch_bytes;
 		res->valid_bytes = pos;
 		res->next_offset += h.record_count;

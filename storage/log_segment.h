@@ -57,8 +57,12 @@ struct log_scan_result {
 
 /* Reads the segment at path from its header to the first invalid or torn
  * batch. buf holds LOG_BATCH_BYTES_MAX bytes; codec reads zstd batches. Returns 0 or -errno for I/O. */
+struct log_index;
+
+/* ... and notes each valid batch in ix (may be NULL, else reset by the caller). */
 int log_segment_scan(const char *path, uint64_t base, uint8_t *buf,
-		     struct log_codec *codec, struct log_scan_result *res);
+		     struct log_codec *codec, struct log_index *ix,
+		     struct log_scan_result *res);
 
 int log_fsync_dir(const char *dir);
 

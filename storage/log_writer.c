@@ -23,6 +23,8 @@
 #include <liburing.h>
 
 #include "platform/clock.h"
+#include "storage/log_index.h"
+#include "storage/log_recover.h"
 #include "storage/log_segment.h"
 
 #define LOG_WRITER_RING_ENTRIES 8
@@ -33,6 +35,15 @@
 #define LOG_OP_SYNC 1u
 
 enum log_buf_state { BUF_FREE, BUF_FILLING, BUF_QUEUED, BUF_WRITING };
+
+/* Where index entries may go in a buffer: batches at least
+ * LOG_INDEX_INTERVAL_MIN apart (pos relative to the buffer); the segment's
+ * index learns their file positions when the buffer's write starts. */
+struct log_buf_mark {
+	uint64_t offset;
+	uint32_t pos;
+	uint64_t time_max;
+};
 
 struct log_buf {
 	uint8_t *buf;
@@ -45,6 +56,8 @@ struct log_buf {
 	int fd;                  /* where it is being written */
 	uint64_t seg_base;
 	uint64_t file_offset;
+	uint32_t nmarks;
+	struct log_buf_mark *marks;  /* log_writer.marks_cap */
 };
 
 /* The one fdatasync round in flight: it covers every write that completed
@@ -94,6 +107,10 @@ struct log_writer {
 	uint32_t batch_records;
 	uint64_t batch_base;
 	uint64_t batch_first_arrival_ns;
+	uint64_t batch_time_max;
+	uint32_t marks_cap;
+	struct log_index *ix;      /* the tail segment's */
+	struct log_index *prev_ix; /* the one before, until a sync covers it */
 	struct log_pending pending[LOG_WRITER_LATENCY_RING];
 	unsigned pending_head, pending_count;
 	unsigned inject_write_nth, inject_sync_nth;
@@ -130,6 +147,7 @@ static int log_writer_create_segment(struct log_writer *lw, uint64_t base)
 	lw->fd = fd;
 	lw->segment_base = base;
 	lw->segment_bytes = LOG_SEGMENT_HEADER_BYTES;
+	log_index_reset(lw->ix, base, lw->cfg.segment_bytes_max);
 	return 0;
 }
 
@@ -143,57 +161,34 @@ static void log_writer_settled(struct log_writer *lw, uint64_t offset)
 	lw->written_seg_bytes = lw->durable_seg_bytes = lw->segment_bytes;
 }
 
-/* Validates the tail segment and cuts a torn tail, or starts a new log. */
+/* Opens the log where recovery left it, or starts a new one. */
 static int log_writer_recover(struct log_writer *lw)
 {
 	char path[LOG_PATH_MAX];
-	struct log_scan_result scan;
-	uint64_t base;
-	uint8_t *buf;
+	struct log_recovery rec;
+	uint64_t t0 = clock_mono_ns();
 	int fd, rc;
 
-	rc = log_segment_find(lw->dir, UINT64_MAX, &base);
-	if (rc == -ENOENT) {
-		rc = log_writer_create_segment(lw, 0);
-		if (rc == 0)
-			log_writer_settled(lw, 0);
-		return rc;
-	}
+	rc = log_recover(lw->dir, lw->cfg.segment_bytes_max, lw->codec, lw->ix, &rec);
 	if (rc < 0)
 		return rc;
-	buf = malloc(LOG_BATCH_BYTES_MAX);
-	if (!buf)
-		return -ENOMEM;
-	rc = log_segment_path(path, sizeof(path), lw->dir, base);
+	counter_add(&lw->stats.torn_bytes_cut, rec.torn_bytes);
+	counter_set(&lw->stats.recovery_bytes_scanned, rec.scanned_bytes);
+	if (rec.empty || rec.recreate) {
+		rc = log_writer_create_segment(lw, rec.tail_base);
+	} else {
+		rc = log_segment_path(path, sizeof(path), lw->dir, rec.tail_base);
+		fd = rc < 0 ? rc : open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0)
+			return rc < 0 ? rc : -errno;
+		lw->fd = fd;
+		lw->segment_base = rec.tail_base;
+		lw->segment_bytes = rec.tail_bytes;
+	}
 	if (rc == 0)
-		rc = log_segment_scan(path, base, buf, lw->codec, &scan);
-	free(buf);
-	if (rc < 0)
-		return rc;
-	if (scan.valid_bytes < LOG_SEGMENT_HEADER_BYTES) {
-		/* Torn while being created: it holds no record, start it again. */
-		counter_add(&lw->stats.torn_bytes_cut, scan.file_bytes);
-		rc = log_writer_create_segment(lw, base);
-		if (rc == 0)
-			log_writer_settled(lw, scan.next_offset);
-		return rc;
-	}
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (scan.valid_bytes < scan.file_bytes) {
-		if (ftruncate(fd, (off_t)scan.valid_bytes) < 0 || fdatasync(fd) < 0) {
-			rc = -errno;
-			close(fd);
-			return rc;
-		}
-		counter_add(&lw->stats.torn_bytes_cut, scan.file_bytes - scan.valid_bytes);
-	}
-	lw->fd = fd;
-	lw->segment_base = base;
-	lw->segment_bytes = scan.valid_bytes;
-	log_writer_settled(lw, scan.next_offset);
-	return 0;
+		log_writer_settled(lw, rec.next_offset);
+	counter_set(&lw->stats.recovery_ns, clock_mono_ns() - t0);
+	return rc;
 }
 
 int log_writer_open(struct log_writer **out, const char *dir,
@@ -219,12 +214,17 @@ int log_writer_open(struct log_writer **out, const char *dir,
 	lw->prev_fd = -1;
 	lw->batch_start = UINT32_MAX;
 	strcpy(lw->dir, dir);
+	lw->marks_cap = cfg->commit_bytes_max / LOG_INDEX_INTERVAL_MIN + 1;
+	lw->ix = malloc(sizeof(*lw->ix));
+	lw->prev_ix = malloc(sizeof(*lw->prev_ix));
+	rc = -ENOMEM;
+	if (!lw->ix || !lw->prev_ix)
+		goto err;
 	for (int i = 0; i < LOG_WRITER_BUFFERS; i++) {
 		lw->bufs[i].buf = aligned_alloc(4096, cfg->commit_bytes_max);
-		if (!lw->bufs[i].buf) {
-			rc = -ENOMEM;
+		lw->bufs[i].marks = calloc(lw->marks_cap, sizeof(struct log_buf_mark));
+		if (!lw->bufs[i].buf || !lw->bufs[i].marks)
 			goto err;
-		}
 	}
 	rc = log_codec_create(&lw->codec, cfg->zstd_level);
 	if (rc < 0)
@@ -271,6 +271,44 @@ static uint16_t log_writer_compress(struct log_writer *lw, struct log_buf *b, ui
 	return LOG_BATCH_FLAG_ZSTD;
 }
 
+/* The open batch may start an index entry; otherwise its newest event time
+ * joins the last mark's. */
+static void log_writer_mark(struct log_writer *lw, struct log_buf *b)
+{
+	struct log_buf_mark *m = b->nmarks ? &b->marks[b->nmarks - 1] : NULL;
+
+	if (!m || (lw->batch_start - m->pos >= LOG_INDEX_INTERVAL_MIN &&
+		   b->nmarks < lw->marks_cap)) {
+		m = &b->marks[b->nmarks++];
+		m->offset = lw->batch_base;
+		m->pos = lw->batch_start;
+		m->time_max = 0;
+	}
+	if (lw->batch_time_max > m->time_max)
+		m->time_max = lw->batch_time_max;
+}
+
+/* The buffer's write starts at b->file_offset: its marks join the index. */
+static void log_writer_index_buf(struct log_writer *lw, const struct log_buf *b)
+{
+	for (uint32_t i = 0; i < b->nmarks; i++) {
+		const struct log_buf_mark *m = &b->marks[i];
+		bool last = i + 1 == b->nmarks;
+		uint64_t end = last ? b->end_offset : m[1].offset;
+		uint32_t stop = last ? b->used : m[1].pos;
+
+		log_index_note(lw->ix, b->file_offset + m->pos, m->offset,
+			       (uint32_t)(end - m->offset), stop - m->pos, m->time_max);
+	}
+}
+
+/* A segment is complete and durable: its index goes beside it. */
+static void log_writer_index_done(struct log_writer *lw, const struct log_index *ix)
+{
+	if (log_index_write(ix, lw->dir) < 0)
+		counter_add(&lw->stats.index_write_errors, 1);  /* rebuilt when needed */
+}
+
 static void log_writer_close_batch(struct log_writer *lw)
 {
 	struct log_buf *b = &lw->bufs[lw->fill];
@@ -291,6 +329,7 @@ static void log_writer_close_batch(struct log_writer *lw)
 	h.base_offset = lw->batch_base;
 	h.record_count = lw->batch_records;
 	h.first_arrival_ns = lw->batch_first_arrival_ns;
+	log_writer_mark(lw, b);
 	assert(h.batch_bytes <= LOG_BATCH_BYTES_MAX && h.record_count > 0);
 	log_batch_header_encode(b->buf + lw->batch_start, &h);
 	lw->batch_start = UINT32_MAX;
@@ -355,14 +394,22 @@ static int log_writer_roll(struct log_writer *lw, uint64_t base)
 		return rc;
 	old_fd = lw->fd;
 	old_base = lw->segment_base;
+	struct log_index *old_ix = lw->ix;
+
+	lw->ix = lw->prev_ix;
+	lw->prev_ix = old_ix;
 	rc = log_writer_create_segment(lw, base);
-	if (rc < 0)
+	if (rc < 0) {
+		lw->prev_ix = lw->ix;
+		lw->ix = old_ix;
 		return rc;
+	}
 	if (lw->written_offset > atomic_load(&lw->durable_offset)) {
 		lw->prev_fd = old_fd;
 		lw->prev_base = old_base;
 	} else {
 		close(old_fd);
+		log_writer_index_done(lw, old_ix);
 	}
 	counter_add(&lw->stats.segments_rolled, 1);
 	return 0;
@@ -392,6 +439,7 @@ static int log_writer_start_write(struct log_writer *lw)
 	b->seg_base = lw->segment_base;
 	b->file_offset = lw->segment_bytes;
 	b->written = 0;
+	log_writer_index_buf(lw, b);
 	b->state = BUF_WRITING;
 	lw->segment_bytes += b->used;
 	lw->write_in_flight = true;
@@ -434,6 +482,7 @@ static void log_buf_reset(struct log_buf *b)
 	b->used = 0;
 	b->records = 0;
 	b->written = 0;
+	b->nmarks = 0;
 }
 
 static void log_writer_track(struct log_writer *lw, uint32_t count, uint64_t arrival_ns)
@@ -493,6 +542,7 @@ static int log_writer_fail_write(struct log_writer *lw, struct log_buf *b, int e
 	lw->write_in_flight = false;
 	log_writer_drop_from(lw, b->first_offset, log_buf_index(lw, b));
 	lw->segment_bytes = b->file_offset;
+	log_index_cut(lw->ix, b->file_offset, b->first_offset);
 	if (ftruncate(b->fd, (off_t)b->file_offset) < 0)
 		return -errno;
 	return err;
@@ -518,6 +568,10 @@ static int log_writer_fail_sync(struct log_writer *lw)
 		lw->fd = lw->prev_fd;
 		lw->segment_base = lw->prev_base;
 		lw->prev_fd = -1;
+		struct log_index *t = lw->ix;
+
+		lw->ix = lw->prev_ix;
+		lw->prev_ix = t;
 	}
 	keep = lw->durable_seg_base == lw->segment_base ? lw->durable_seg_bytes
 							: LOG_SEGMENT_HEADER_BYTES;
@@ -525,6 +579,7 @@ static int log_writer_fail_sync(struct log_writer *lw)
 	lw->written_offset = lw->next_offset;
 	lw->written_seg_base = lw->segment_base;
 	lw->written_seg_bytes = keep;
+	log_index_cut(lw->ix, keep, lw->next_offset);
 	if (ftruncate(lw->fd, (off_t)keep) < 0)
 		return -errno;
 	return err;
@@ -569,6 +624,7 @@ static void log_writer_sync_done(struct log_writer *lw)
 	if (y->covers_prev && lw->prev_fd >= 0) {
 		close(lw->prev_fd);
 		lw->prev_fd = -1;
+		log_writer_index_done(lw, lw->prev_ix);
 	}
 }
 
@@ -696,9 +752,14 @@ int log_writer_append(struct log_writer *lw, const uint8_t *records,
 		lw->batch_records = 0;
 		lw->batch_base = lw->next_offset;
 		lw->batch_first_arrival_ns = first_arrival_ns;
+		lw->batch_time_max = 0;
 		b->used += LOG_BATCH_HEADER_BYTES;
 	}
 	memcpy(b->buf + b->used, records, bytes);
+	uint64_t t = log_index_records_time_max(b->buf + b->used, bytes);
+
+	if (t > lw->batch_time_max)
+		lw->batch_time_max = t;
 	b->used += bytes;
 	b->records += count;
 	lw->batch_records += count;
@@ -760,8 +821,12 @@ void log_writer_close(struct log_writer *lw)
 		close(lw->fd);
 	if (lw->prev_fd >= 0)
 		close(lw->prev_fd);
-	for (int i = 0; i < LOG_WRITER_BUFFERS; i++)
+	for (int i = 0; i < LOG_WRITER_BUFFERS; i++) {
 		free(lw->bufs[i].buf);
+		free(lw->bufs[i].marks);
+	}
+	free(lw->ix);
+	free(lw->prev_ix);
 	log_codec_destroy(lw->codec);
 	free(lw);
 }

@@ -41,6 +41,9 @@ struct log_writer_stats {
 	counter_t body_bytes_in;     /* plain batch bodies closed */
 	counter_t body_bytes_stored; /* the same bodies as written */
 	counter_t compress_ns;       /* time spent compressing */
+	counter_t index_write_errors; /* index files not written (rebuilt later) */
+	counter_t recovery_ns;       /* how long the last open took to recover */
+	counter_t recovery_bytes_scanned;
 	counter_t full_wait_ns;      /* time appends waited for a free buffer */
 	counter_t full_wait_ns_max;
 	counter_t commit_ns_max;     /* longest fdatasync round */

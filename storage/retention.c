@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "storage/log_index.h"
 #include "storage/log_segment.h"
 
 struct retention_seg {
@@ -77,6 +78,9 @@ int retention_apply(const char *dir, const struct retention_policy *p, uint64_t 
 			rc = -errno;
 		if (rc < 0)
 			break;
+		/* Its index goes with it; a leftover one would only be stale. */
+		if (log_index_path(path, sizeof(path), dir, segs[i].base) == 0)
+			(void)unlink(path);
 		if (end > replicated)
 			r->unreplicated += end - (segs[i].base > replicated ? segs[i].base : replicated);
 		r->segments++;
