@@ -113,7 +113,7 @@ struct log_writer {
 	struct log_index *prev_ix; /* the one before, until a sync covers it */
 	struct log_pending pending[LOG_WRITER_LATENCY_RING];
 	unsigned pending_head, pending_count;
-	unsigned inject_write_nth, inject_sync_nth;
+	unsigned inject_write_nth, inject_sync_nth, inject_short_nth;
 	int inject_write_err, inject_sync_err;
 	struct log_codec *codec;
 	struct log_writer_stats stats;
@@ -357,10 +357,12 @@ static int log_writer_submit(struct log_writer *lw)
 static int log_writer_queue_write(struct log_writer *lw, struct log_buf *b)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&lw->ring);
+	uint32_t len = b->used - b->written;
 
 	assert(sqe);  /* one write and two syncs at most: the SQ has room */
-	io_uring_prep_write(sqe, b->fd, b->buf + b->written, b->used - b->written,
-			    b->file_offset + b->written);
+	if (lw->inject_short_nth && --lw->inject_short_nth == 0 && len > 1)
+		len /= 2;  /* test seam: the kernel took only part of it */
+	io_uring_prep_write(sqe, b->fd, b->buf + b->written, len, b->file_offset + b->written);
 	if (lw->inject_write_nth && --lw->inject_write_nth == 0)
 		io_uring_prep_nop(sqe);  /* test seam: completes as a failure below */
 	io_uring_sqe_set_data64(sqe, (uint64_t)log_buf_index(lw, b) << 2 | LOG_OP_WRITE);
@@ -803,6 +805,16 @@ void log_writer_inject_write_error(struct log_writer *lw, unsigned nth, int err)
 {
 	lw->inject_write_nth = nth;
 	lw->inject_write_err = err;
+}
+
+void log_writer_inject_short_write(struct log_writer *lw, unsigned nth)
+{
+	lw->inject_short_nth = nth;
+}
+
+uint64_t log_writer_next_offset(const struct log_writer *lw)
+{
+	return lw->next_offset;
 }
 
 void log_writer_inject_sync_error(struct log_writer *lw, unsigned nth, int err)

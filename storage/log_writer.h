@@ -77,6 +77,10 @@ bool log_writer_busy(const struct log_writer *lw);
 /* Makes everything appended so far durable. Returns 0 or -errno. */
 int log_writer_flush(struct log_writer *lw);
 
+/* Offset the next appended record gets (records dropped for a disk error
+ * give theirs back). Log service thread. */
+uint64_t log_writer_next_offset(const struct log_writer *lw);
+
 /* Offset after the last durable record; safe from any thread. */
 uint64_t log_writer_durable_offset(const struct log_writer *lw);
 const struct log_writer_stats *log_writer_stats(const struct log_writer *lw);
@@ -88,5 +92,7 @@ void log_writer_close(struct log_writer *lw);
  * with err (n = 1 is the next one). Not used outside tests. */
 void log_writer_inject_write_error(struct log_writer *lw, unsigned nth, int err);
 void log_writer_inject_sync_error(struct log_writer *lw, unsigned nth, int err);
+/* The n-th write submitted from now (continuations count) takes half. */
+void log_writer_inject_short_write(struct log_writer *lw, unsigned nth);
 
 #endif
