@@ -22,7 +22,7 @@
 
 struct gen {
 	struct sockaddr_storage target;
-	uint64_t sources, count, rate, source_base, seed;
+	uint64_t sources, count, rate, source_base, seq_base, seed;
 	uint32_t payload, batch, faults_permille;
 	uint16_t schema;
 	FILE *broken_list;
@@ -81,7 +81,7 @@ static uint32_t gen_datagram(struct gen *g, uint64_t *k, uint8_t *buf, uint8_t *
 		uint64_t h = gen_hash(e ^ g->seed);
 		struct slf_frame f = {
 			.schema_id = g->schema, .payload_len = (uint16_t)g->payload,
-			.source_id = g->source_base + src, .seq = seq,
+			.source_id = g->source_base + src, .seq = g->seq_base + seq,
 			.event_time_ns = clock_real_ns(), .payload = payload,
 		};
 		uint32_t size;
@@ -178,7 +178,7 @@ static void gen_usage(FILE *out)
 {
 	fprintf(out, "usage: sluice-gen --target udp://ADDR:PORT --sources N --count N\n"
 		     "                  [--rate EPS] [--payload BYTES] [--batch FRAMES]\n"
-		     "                  [--faults PERMILLE] [--source-base N] [--schema N]\n"
+		     "                  [--faults PERMILLE] [--source-base N] [--seq-base N] [--schema N]\n"
 		     "                  [--seed N] [--broken-list FILE]\n");
 }
 
@@ -189,6 +189,7 @@ int main(int argc, char **argv)
 		{ "count", required_argument, NULL, 'c' }, { "rate", required_argument, NULL, 'r' },
 		{ "payload", required_argument, NULL, 'p' }, { "batch", required_argument, NULL, 'b' },
 		{ "faults", required_argument, NULL, 'f' }, { "source-base", required_argument, NULL, 'B' },
+		{ "seq-base", required_argument, NULL, 'Q' },
 		{ "schema", required_argument, NULL, 'S' }, { "seed", required_argument, NULL, 'e' },
 		{ "broken-list", required_argument, NULL, 'L' }, { "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -213,6 +214,7 @@ int main(int argc, char **argv)
 		case 'b': rc = gen_u64("batch", optarg, 1, SLF_FRAMES_MAX - 1, &v); g.batch = (uint32_t)v; break;
 		case 'f': rc = gen_u64("faults", optarg, 0, 1000, &v); g.faults_permille = (uint32_t)v; break;
 		case 'B': rc = gen_u64("source-base", optarg, 0, UINT64_MAX / 2, &g.source_base); break;
+		case 'Q': rc = gen_u64("seq-base", optarg, 0, UINT64_MAX / 2, &g.seq_base); break;
 		case 'S': rc = gen_u64("schema", optarg, 0, 65535, &v); g.schema = (uint16_t)v; break;
 		case 'e': rc = gen_u64("seed", optarg, 0, UINT64_MAX, &g.seed); break;
 		case 'L':
