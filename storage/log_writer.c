@@ -58,6 +58,7 @@ struct log_buf {
 	uint64_t file_offset;
 	uint32_t nmarks;
 	struct log_buf_mark *marks;  /* log_writer.marks_cap */
+	bool roll_before;        /* its write starts a new segment */
 };
 
 /* The one fdatasync round in flight: it covers every write that completed
@@ -109,6 +110,11 @@ struct log_writer {
 	uint64_t batch_first_arrival_ns;
 	uint64_t batch_time_max;
 	uint32_t marks_cap;
+	/* Bytes bound for the segment the filling buffer will land in: once
+	 * they reach segment_bytes_max, that buffer is sealed and the next
+	 * starts a new segment, so segments end near their size. */
+	uint64_t planned;
+	bool roll_next;          /* the next buffer to fill starts a segment */
 	struct log_index *ix;      /* the tail segment's */
 	struct log_index *prev_ix; /* the one before, until a sync covers it */
 	struct log_pending pending[LOG_WRITER_LATENCY_RING];
@@ -155,6 +161,7 @@ static int log_writer_create_segment(struct log_writer *lw, uint64_t base)
 static void log_writer_settled(struct log_writer *lw, uint64_t offset)
 {
 	lw->next_offset = offset;
+	lw->planned = lw->segment_bytes;
 	lw->written_offset = offset;
 	atomic_store(&lw->durable_offset, offset);
 	lw->written_seg_base = lw->durable_seg_base = lw->segment_base;
@@ -266,6 +273,7 @@ static uint16_t log_writer_compress(struct log_writer *lw, struct log_buf *b, ui
 	}
 	memcpy(body, z, zlen);
 	b->used -= body_len - zlen;
+	lw->planned -= body_len - zlen;
 	counter_add(&lw->stats.batches_zstd, 1);
 	counter_add(&lw->stats.body_bytes_stored, zlen);
 	return LOG_BATCH_FLAG_ZSTD;
@@ -431,8 +439,7 @@ static int log_writer_start_write(struct log_writer *lw)
 		log_writer_seal(lw);
 	if (b->state != BUF_QUEUED)
 		return 0;
-	if (lw->segment_bytes >= lw->cfg.segment_bytes_max &&
-	    lw->segment_bytes > LOG_SEGMENT_HEADER_BYTES) {
+	if (b->roll_before && lw->segment_bytes > LOG_SEGMENT_HEADER_BYTES) {
 		rc = log_writer_roll(lw, b->first_offset);
 		if (rc < 0 || b->state != BUF_QUEUED)
 			return rc;  /* a failed sync while rolling reset the buffers */
@@ -485,6 +492,7 @@ static void log_buf_reset(struct log_buf *b)
 	b->records = 0;
 	b->written = 0;
 	b->nmarks = 0;
+	b->roll_before = false;
 }
 
 static void log_writer_track(struct log_writer *lw, uint32_t count, uint64_t arrival_ns)
@@ -531,6 +539,7 @@ static void log_writer_drop_from(struct log_writer *lw, uint64_t from, unsigned 
 	lw->fill = lw->write_next = first;
 	lw->batch_start = UINT32_MAX;
 	lw->next_offset = from;
+	lw->roll_next = false;
 	while (lw->pending_count &&
 	       lw->pending[(lw->pending_head + lw->pending_count - 1) % LOG_WRITER_LATENCY_RING]
 			       .end_offset > from)
@@ -544,6 +553,7 @@ static int log_writer_fail_write(struct log_writer *lw, struct log_buf *b, int e
 	lw->write_in_flight = false;
 	log_writer_drop_from(lw, b->first_offset, log_buf_index(lw, b));
 	lw->segment_bytes = b->file_offset;
+	lw->planned = lw->segment_bytes;
 	log_index_cut(lw->ix, b->file_offset, b->first_offset);
 	if (ftruncate(b->fd, (off_t)b->file_offset) < 0)
 		return -errno;
@@ -578,6 +588,7 @@ static int log_writer_fail_sync(struct log_writer *lw)
 	keep = lw->durable_seg_base == lw->segment_base ? lw->durable_seg_bytes
 							: LOG_SEGMENT_HEADER_BYTES;
 	lw->segment_bytes = keep;
+	lw->planned = keep;
 	lw->written_offset = lw->next_offset;
 	lw->written_seg_base = lw->segment_base;
 	lw->written_seg_bytes = keep;
@@ -701,11 +712,15 @@ static int log_writer_room(struct log_writer *lw, uint32_t bytes, struct log_buf
 {
 	struct log_buf *b = &lw->bufs[lw->fill];
 	uint64_t t0 = 0, waited;
+	bool crosses = lw->planned > LOG_SEGMENT_HEADER_BYTES &&
+		       lw->planned + LOG_BATCH_HEADER_BYTES + bytes > lw->cfg.segment_bytes_max;
 	int rc = 0;
 
-	if (b->state == BUF_FILLING &&
-	    b->used + LOG_BATCH_HEADER_BYTES + bytes > lw->cfg.commit_bytes_max)
-		log_writer_seal(lw);
+	if (b->state == BUF_FILLING && b->used > 0 &&
+	    (crosses || b->used + LOG_BATCH_HEADER_BYTES + bytes > lw->cfg.commit_bytes_max))
+		log_writer_seal(lw);  /* full, or it ends the segment */
+	if (crosses)
+		lw->roll_next = true;
 	for (unsigned i = 0; lw->bufs[lw->fill].state != BUF_FREE &&
 			     lw->bufs[lw->fill].state != BUF_FILLING; i++) {
 		/* Every buffer is queued or being written: wait for the disk. */
@@ -727,6 +742,11 @@ static int log_writer_room(struct log_writer *lw, uint32_t bytes, struct log_buf
 	if (b->state == BUF_FREE) {
 		b->state = BUF_FILLING;
 		b->first_offset = lw->next_offset;
+		if (lw->roll_next) {
+			b->roll_before = true;
+			lw->roll_next = false;
+			lw->planned = LOG_SEGMENT_HEADER_BYTES;
+		}
 	}
 	*out = b;
 	return 0;
@@ -756,6 +776,7 @@ int log_writer_append(struct log_writer *lw, const uint8_t *records,
 		lw->batch_first_arrival_ns = first_arrival_ns;
 		lw->batch_time_max = 0;
 		b->used += LOG_BATCH_HEADER_BYTES;
+		lw->planned += LOG_BATCH_HEADER_BYTES;
 	}
 	memcpy(b->buf + b->used, records, bytes);
 	uint64_t t = log_index_records_time_max(b->buf + b->used, bytes);
@@ -763,6 +784,7 @@ int log_writer_append(struct log_writer *lw, const uint8_t *records,
 	if (t > lw->batch_time_max)
 		lw->batch_time_max = t;
 	b->used += bytes;
+	lw->planned += bytes;
 	b->records += count;
 	lw->batch_records += count;
 	lw->next_offset += count;

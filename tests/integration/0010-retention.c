@@ -3,7 +3,9 @@
  * and the log verifies. With Kafka and replication paused, nothing Kafka
  * has not taken is deleted, however far over the limit; once replication
  * resumes and the checkpoint moves, the old segments go, and kcat finds
- * every event in the topic. */
+ * every event in the topic. A flood of malformed frames keeps the
+ * dead-letter log within its own limit. zstd is off here: these tests are
+ * about bytes on disk, and sluice-gen's payloads shrink twentyfold. */
 #include <errno.h>
 #include <inttypes.h>
 #include <setjmp.h>
@@ -52,14 +54,19 @@ static uint64_t wait_u64(const char *key, uint64_t at_least, int timeout_s)
 	return v;
 }
 
-/* Bytes of the events log's segment files. */
-static uint64_t log_bytes(void)
+/* Bytes of a log's segment files. */
+static uint64_t log_bytes_of(const char *log)
 {
 	char cmd[512], out[64];
 
-	snprintf(cmd, sizeof(cmd), "cat '%s'/data/events/*.log | wc -c", daemon_.dir);
+	snprintf(cmd, sizeof(cmd), "cat '%s'/data/%s/*.log | wc -c", daemon_.dir, log);
 	assert_int_equal(it_run(cmd, out, sizeof(out)), 0);
 	return strtoull(out, NULL, 10);
+}
+
+static uint64_t log_bytes(void)
+{
+	return log_bytes_of("events");
 }
 
 static void verify(void)
@@ -76,7 +83,8 @@ static void test_size_limit_without_kafka(void **state)
 	char opts[256];
 
 	(void)state;
-	snprintf(opts, sizeof(opts), "--segment-bytes 1048576 --retention-bytes %u", LIMIT);
+	snprintf(opts, sizeof(opts), "--segment-bytes 1048576 --zstd-level 0 --retention-bytes %u",
+		 LIMIT);
 	assert_int_equal(it_daemon_start(&daemon_, "none", topic, opts), 0);
 	send(EVENTS, 0);
 	wait_u64("events_durable", EVENTS, 60);
@@ -88,6 +96,31 @@ static void test_size_limit_without_kafka(void **state)
 	verify();
 }
 
+/* Every frame malformed, 1 KB each: 40 MB of dead letters offered, the DLQ
+ * log ends within --dlq-retention-bytes while events keep their own. */
+static void test_dlq_cap_under_flood(void **state)
+{
+	char cmd[1024], out[4096];
+	uint64_t now;
+
+	(void)state;
+	memset(&daemon_, 0, sizeof(daemon_));  /* a new folder, port and socket */
+	snprintf(cmd, sizeof(cmd), "--segment-bytes 1048576 --zstd-level 0 "
+		 "--dlq-retention-bytes %u", LIMIT);
+	assert_int_equal(it_daemon_start(&daemon_, "none", topic, cmd), 0);
+	snprintf(cmd, sizeof(cmd), "'%s' --target %s --sources %u --count 40000 --faults 1000 "
+		 "--payload 1000 --rate 20000", it_path("SLUICE_GEN"), daemon_.listen, SOURCES);
+	assert_int_equal(it_run(cmd, out, sizeof(out)), 0);
+	wait_u64("dlq_records", 40000, 60);
+	wait_u64("retention_segments_deleted", 20, 30);
+	sleep(6);  /* a retention pass after the last write */
+	now = log_bytes_of("dlq");
+	fprintf(stderr, "dlq log: %" PRIu64 " bytes after a 40 MB flood, limit %u\n", now, LIMIT);
+	assert_true(now <= LIMIT + 1048576 + 65536);
+	assert_int_equal(it_daemon_stop(&daemon_, SIGTERM, 60), 0);
+	verify();
+}
+
 static void test_unreplicated_kept(void **state)
 {
 	char opts[256];
@@ -95,7 +128,8 @@ static void test_unreplicated_kept(void **state)
 
 	(void)state;
 	memset(&daemon_, 0, sizeof(daemon_));  /* a new folder, port and socket */
-	snprintf(opts, sizeof(opts), "--segment-bytes 1048576 --retention-bytes %u", LIMIT);
+	snprintf(opts, sizeof(opts), "--segment-bytes 1048576 --zstd-level 0 --retention-bytes %u",
+		 LIMIT);
 	assert_int_equal(it_daemon_start(&daemon_, bootstrap, topic, opts), 0);
 	assert_int_equal(admin_request(daemon_.sock, "replication pause", NULL, 2000), 0);
 	send(EVENTS, 0);
@@ -122,6 +156,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_size_limit_without_kafka, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dlq_cap_under_flood, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unreplicated_kept, setup, teardown),
 	};
 

@@ -247,7 +247,8 @@ static void test_sync_error_across_rolls(void **state)
 {
 	struct log_writer_config cfg = LOG_WRITER_CONFIG_DEFAULT;
 	struct log_writer *lw;
-	uint64_t n = 0, lost;
+	uint64_t n = 0, lost, appended = 100;
+	int rc;
 
 	(void)state;
 	cfg.segment_bytes_max = 64 * 1024;
@@ -255,17 +256,20 @@ static void test_sync_error_across_rolls(void **state)
 	assert_int_equal(log_writer_open(&lw, dir, &cfg), 0);
 	append(lw, 0, 100);
 	assert_int_equal(log_writer_flush(lw), 0);
-	n = 100;
 	log_writer_inject_sync_error(lw, 1, -EIO);
 	for (int i = 0; i < 120; i++) {  /* ~4 MB: several buffers and rolls */
-		append(lw, n, 200);
-		n += 200;
+		/* Small segments seal buffers early, so an append may wait for
+		 * the disk and meet the error; it returns it, counted. */
+		(void)logrecs_append(lw, log_writer_next_offset(lw), 200);
+		appended += 200;
 	}
-	assert_int_equal(log_writer_flush(lw), -EIO);
+	rc = log_writer_flush(lw);
+	assert_true(rc == 0 || rc == -EIO);
 	assert_true(counter_get(&log_writer_stats(lw)->segments_rolled) >= 1);
+	assert_true(counter_get(&log_writer_stats(lw)->disk_errors) == 1);
 	lost = counter_get(&log_writer_stats(lw)->records_lost_disk);
 	assert_true(lost > 0);
-	assert_true(log_writer_durable_offset(lw) + lost == n);
+	assert_true(counter_get(&log_writer_stats(lw)->records_durable) + lost == appended);
 	n = log_writer_durable_offset(lw);
 	append(lw, n, 50);
 	assert_int_equal(log_writer_flush(lw), 0);
