@@ -18,6 +18,7 @@ static void retain_log(struct retain *r, const struct daemon *d, int k, uint64_t
 		.max_age_s = 3600 * (k == LOG_KIND_EVENTS ? d->cfg.retention_hours
 							  : d->cfg.dlq_retention_hours),
 		.delete_unreplicated = strcmp(d->cfg.retention_unreplicated, "delete") == 0,
+		.max_deletes = RETAIN_DELETES_PER_PASS,
 	};
 	/* What survives a restart is the checkpoint, so that is what Kafka has. */
 	uint64_t replicated = d->repl ? repl_checkpoint_offset(dir) : UINT64_MAX;
@@ -27,6 +28,7 @@ static void retain_log(struct retain *r, const struct daemon *d, int k, uint64_t
 	counter_add(&r->segments_deleted, res.segments);
 	counter_add(&r->bytes_deleted, res.bytes);
 	counter_add(&r->unreplicated_deleted, res.unreplicated);
+	r->more |= res.more;
 	if (rc < 0)
 		plog_warn("retention of %s: %s", dir, strerror(-rc));
 	if (res.segments)
@@ -66,11 +68,14 @@ static void retain_repair(struct retain *r, const struct daemon *d, int k)
 
 void retain_run(struct retain *r, const struct daemon *d, uint64_t now_ns)
 {
-	if (r->checked_ns && now_ns - r->checked_ns < RETAIN_PERIOD_S * 1000000000ull)
+	uint64_t period = (r->more ? RETAIN_BUSY_PERIOD_S : RETAIN_PERIOD_S) * 1000000000ull;
+
+	if (r->checked_ns && now_ns - r->checked_ns < period)
 		return;
 	uint64_t now_s = clock_real_ns() / 1000000000ull;
 
 	r->checked_ns = now_ns;
+	r->more = false;
 	for (int k = 0; k < LOG_KINDS; k++) {
 		retain_log(r, d, k, now_s);
 		retain_repair(r, d, k);

@@ -13,11 +13,17 @@
 #include "storage/log_service.h"
 
 #define RETAIN_PERIOD_S 5u
+/* A pass deletes at most this many segments of a log (unlinking a 64 MiB
+ * file takes tens of ms on a cold cache, and the main thread serves the
+ * admin socket); with more to do, the next pass comes after a second. */
+#define RETAIN_DELETES_PER_PASS 8u
+#define RETAIN_BUSY_PERIOD_S 1u
 
 struct daemon;
 
 struct retain {
 	uint64_t checked_ns;
+	bool more;               /* the last pass stopped at its cap */
 	bool held_said[LOG_KINDS];
 	counter_t segments_deleted;
 	counter_t bytes_deleted;

@@ -2,19 +2,24 @@
  * encoding that producers of events (the dataplane) write into batches.
  *
  * A log is a folder of segment files named by the offset of their first
- * record, "%020llu.log". A segment is a header and then record batches:
+ * record, "%020llu.log", each with its index "%020llu.idx" once sealed
+ * (storage/log_index.c draws that file; an index is derived data, rebuilt
+ * when missing). A segment found damaged inside is renamed
+ * "%020llu.log.quarantined" and its offsets are passed over. A segment is a
+ * header and then record batches:
  *
  *   segment header, 32 bytes
  *   +0  u32 magic 'SLSG'      +4 u16 version (1)   +6 u16 header bytes (32)
  *   +8  u64 base_offset       +16 u64 created_ns (real time)
  *   +24 u32 reserved (0)      +28 u32 crc32c of bytes 0..27
  *
- *   batch header, 40 bytes, then body_bytes of records
+ *   batch header, 40 bytes, then the body as stored
  *   +0  u32 magic 'SLBT'      +4 u32 batch_bytes (header + body as stored)
  *   +8  u64 base_offset       +16 u32 record_count
- *   +20 u16 flags (bit 0: zstd body, reserved; v1 writes 0)
+ *   +20 u16 flags (bit 0: the body is one zstd frame; set only when that
+ *                  saved at least 1/16, so batch_bytes - 40 < body_bytes)
  *   +22 u16 reserved (0)      +24 u64 first_arrival_ns
- *   +32 u32 body_bytes (uncompressed)
+ *   +32 u32 body_bytes (the records' bytes, uncompressed)
  *   +36 u32 crc32c of header bytes 0..35 followed by the stored body
  *
  *   record, 40 bytes, then payload

@@ -69,6 +69,10 @@ int retention_apply(const char *dir, const struct retention_policy *p, uint64_t 
 
 		if (!over && !old)
 			break;
+		if (p->max_deletes && r->segments == p->max_deletes) {
+			r->more = true;  /* unlinking big files is slow: next pass */
+			break;
+		}
 		if (end > replicated && !p->delete_unreplicated) {
 			r->held_back = true;
 			break;

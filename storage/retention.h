@@ -15,6 +15,7 @@ struct retention_policy {
 	uint64_t max_bytes;          /* 0: no size limit */
 	uint64_t max_age_s;          /* 0: no age limit */
 	bool delete_unreplicated;
+	uint32_t max_deletes;        /* per pass, so a pass stays short; 0: no cap */
 };
 
 struct retention_result {
@@ -23,6 +24,7 @@ struct retention_result {
 	uint64_t log_bytes;          /* what the log holds afterwards */
 	uint64_t first_offset;       /* its oldest record's offset afterwards */
 	bool held_back;              /* over a limit, kept for Kafka */
+	bool more;                   /* stopped at max_deletes with more to do */
 };
 
 /* One pass over the log in dir; now_s is real time. Returns 0 or -errno

@@ -89,6 +89,23 @@ static void test_size_limit(void **state)
 	cleanup();
 }
 
+/* A capped pass stops with more to do; the next one goes on. */
+static void test_deletes_capped_per_pass(void **state)
+{
+	struct retention_policy p = { .max_bytes = 3 * SEGMENT_BYTES, .max_deletes = 4 };
+	struct retention_result r;
+
+	(void)state;
+	make_segments(10, 3600);
+	assert_int_equal(retention_apply(dir, &p, UINT64_MAX, NOW_S, &r), 0);
+	assert_true(r.segments == 4 && r.more && r.first_offset == 400);
+	assert_int_equal(count_segments(), 6);
+	assert_int_equal(retention_apply(dir, &p, UINT64_MAX, NOW_S, &r), 0);
+	assert_true(r.segments == 3 && !r.more && r.first_offset == 700);
+	assert_int_equal(count_segments(), 3);
+	cleanup();
+}
+
 static void test_age_limit_keeps_newest(void **state)
 {
 	struct retention_policy p = { .max_age_s = 60 };
@@ -141,6 +158,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_size_limit),
+		cmocka_unit_test(test_deletes_capped_per_pass),
 		cmocka_unit_test(test_age_limit_keeps_newest),
 		cmocka_unit_test(test_unreplicated),
 		cmocka_unit_test(test_empty_folder),
