@@ -90,6 +90,10 @@ static const struct opt_def opt_table[] = {
 		"(drops.disk_full) instead of failing writes; 0: never" },
 	{ "disk-resume-free-mb", OPT_U64, OFF(disk_resume_free_mb), 0, 1ull << 30, "1024", NULL,
 	  true, "refused intake resumes once this much is free again" },
+	{ "disk-refuse-free-pct", OPT_U64, OFF(disk_refuse_free_pct), 0, 99, "0", NULL, true,
+	  "the same mark as a percentage of the filesystem; the larger of the two counts; 0: off" },
+	{ "disk-resume-free-pct", OPT_U64, OFF(disk_resume_free_pct), 0, 99, "0", NULL, true,
+	  "resume mark as a percentage of the filesystem" },
 	{ "retention-bytes", OPT_U64, OFF(retention_bytes), 0, 1ull << 50, "4294967296", NULL,
 	  true, "keep the events log within this many bytes (oldest segments go first); 0: no limit" },
 	{ "retention-hours", OPT_U64, OFF(retention_hours), 0, 876000, "168", NULL, true,
@@ -317,6 +321,13 @@ static int opts_check(struct sluiced_config *cfg, FILE *err)
 			     "--disk-refuse-free-mb (%llu)\n",
 			(unsigned long long)cfg->disk_resume_free_mb,
 			(unsigned long long)cfg->disk_refuse_free_mb);
+		return -EINVAL;
+	}
+	if (cfg->disk_resume_free_pct < cfg->disk_refuse_free_pct) {
+		fprintf(err, "sluiced: --disk-resume-free-pct '%llu': must be at least "
+			     "--disk-refuse-free-pct (%llu)\n",
+			(unsigned long long)cfg->disk_resume_free_pct,
+			(unsigned long long)cfg->disk_refuse_free_pct);
 		return -EINVAL;
 	}
 	if (cfg->listen_count == 0 &&

@@ -42,6 +42,8 @@ struct sluiced_config {
 	uint64_t hugepages;
 	uint64_t disk_refuse_free_mb;
 	uint64_t disk_resume_free_mb;
+	uint64_t disk_refuse_free_pct;
+	uint64_t disk_resume_free_pct;
 	uint64_t retention_bytes;
 	uint64_t retention_hours;
 	uint64_t dlq_retention_bytes;

@@ -303,8 +303,10 @@ static unsigned repl_log_pump(struct repl *r, unsigned k)
 
 	if (l->rewind || !l->reader)
 		return 0;
+	/* After a reset, acknowledgements still in flight can move acked_low
+	 * past next_offset: compare without underflow. */
 	while (n < REPL_PRODUCE_PER_ROUND && l->next_offset < durable &&
-	       l->next_offset - l->acked_low < REPL_WINDOW) {
+	       l->next_offset < l->acked_low + REPL_WINDOW) {
 		if (!l->view_live) {
 			rc = log_reader_next(l->reader, durable, &l->view);
 			if (rc == -EBADMSG && repl_quarantine(r, k) == 0)
@@ -326,11 +328,20 @@ static unsigned repl_log_pump(struct repl *r, unsigned k)
 			l->view_live = false;
 			continue;
 		}
+		if (offset < l->acked_low) {
+			/* Acknowledged before a reset: not again. */
+			l->view_pos = pos;
+			l->view_index = index;
+			l->next_offset = offset + 1;
+			continue;
+		}
 		if (offset > l->next_offset) {
 			/* A quarantined segment's offsets: nothing to send. Pass
-			 * them once everything before is acknowledged. */
+			 * them once everything before is acknowledged; bits
+			 * left in the window by late acknowledgements go. */
 			if (l->acked_low < l->next_offset)
 				return n;
+			memset(l->window, 0, REPL_WINDOW / 8);
 			l->acked_low = l->next_offset = offset;
 			counter_set(&r->stats.log[k].acked_offset, offset);
 		}

@@ -84,8 +84,10 @@ static void watch_writes(struct watch *w, struct daemon *d, uint64_t now_ns)
 static void watch_disk(struct watch *w, struct daemon *d)
 {
 	struct statvfs fs;
-	uint64_t free_mb, refuse = d->cfg.disk_refuse_free_mb, resume = d->cfg.disk_resume_free_mb;
+	uint64_t free_mb, size_mb, refuse = d->cfg.disk_refuse_free_mb;
+	uint64_t resume = d->cfg.disk_resume_free_mb;
 	bool refusing = atomic_load(&d->refuse_intake);
+	const char *which = "--disk-refuse-free-mb";
 
 	if (statvfs(d->cfg.data_dir, &fs) < 0) {
 		if (!w->disk_error_said)
@@ -95,10 +97,20 @@ static void watch_disk(struct watch *w, struct daemon *d)
 		return;
 	}
 	free_mb = (uint64_t)fs.f_bavail * fs.f_frsize >> 20;
+	size_mb = (uint64_t)fs.f_blocks * fs.f_frsize >> 20;
+	/* A mark in percent suits boxes whose disks differ; the larger wins. */
+	if (size_mb * d->cfg.disk_refuse_free_pct / 100 > refuse) {
+		refuse = size_mb * d->cfg.disk_refuse_free_pct / 100;
+		which = "--disk-refuse-free-pct";
+	}
+	if (size_mb * d->cfg.disk_resume_free_pct / 100 > resume)
+		resume = size_mb * d->cfg.disk_resume_free_pct / 100;
+	if (resume < refuse)
+		resume = refuse;
 	if (!refusing && refuse && free_mb < refuse) {
 		snprintf(d->degraded, sizeof(d->degraded), "disk: %" PRIu64 " MB free in %s, below "
-			 "--disk-refuse-free-mb %" PRIu64 ": new events refused (drops.disk_full)",
-			 free_mb, d->cfg.data_dir, refuse);
+			 "%s (%" PRIu64 " MB): new events refused (drops.disk_full)",
+			 free_mb, d->cfg.data_dir, which, refuse);
 		atomic_store(&d->refuse_intake, true);
 		plog_warn("%s until %" PRIu64 " MB are free", d->degraded, resume);
 	} else if (refusing && (free_mb >= resume || !refuse)) {

@@ -39,6 +39,7 @@ int log_writer_create_segment(struct log_writer *lw, uint64_t base)
 	    fdatasync(fd) < 0) {
 		rc = errno ? -errno : -EIO;
 		close(fd);
+		unlink(path);  /* no half-made segment for recovery to find */
 		return rc;
 	}
 	/* The new name must be durable before any record in it is called so. */
@@ -381,6 +382,12 @@ void log_writer_inject_write_error(struct log_writer *lw, unsigned nth, int err)
 {
 	lw->inject_write_nth = nth;
 	lw->inject_write_err = err;
+}
+
+void log_writer_inject_roll_error(struct log_writer *lw, unsigned nth, int err)
+{
+	lw->inject_roll_nth = nth;
+	lw->inject_roll_err = err;
 }
 
 void log_writer_inject_short_write(struct log_writer *lw, unsigned nth)

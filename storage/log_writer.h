@@ -92,6 +92,8 @@ void log_writer_close(struct log_writer *lw);
  * with err (n = 1 is the next one). Not used outside tests. */
 void log_writer_inject_write_error(struct log_writer *lw, unsigned nth, int err);
 void log_writer_inject_sync_error(struct log_writer *lw, unsigned nth, int err);
+/* The n-th segment roll from now cannot create its segment (err). */
+void log_writer_inject_roll_error(struct log_writer *lw, unsigned nth, int err);
 /* The n-th write submitted from now (continuations count) takes half. */
 void log_writer_inject_short_write(struct log_writer *lw, unsigned nth);
 

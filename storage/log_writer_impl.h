@@ -109,8 +109,8 @@ struct log_writer {
 	struct log_index *prev_ix; /* the one before, until a sync covers it */
 	struct log_pending pending[LOG_WRITER_LATENCY_RING];
 	unsigned pending_head, pending_count;
-	unsigned inject_write_nth, inject_sync_nth, inject_short_nth;
-	int inject_write_err, inject_sync_err;
+	unsigned inject_write_nth, inject_sync_nth, inject_short_nth, inject_roll_nth;
+	int inject_write_err, inject_sync_err, inject_roll_err;
 	struct log_codec *codec;
 	struct log_writer_stats stats;
 };

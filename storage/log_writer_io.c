@@ -65,7 +65,10 @@ static int log_writer_roll(struct log_writer *lw, uint64_t base)
 
 	lw->ix = lw->prev_ix;
 	lw->prev_ix = old_ix;
-	rc = log_writer_create_segment(lw, base);
+	if (lw->inject_roll_nth && --lw->inject_roll_nth == 0)
+		rc = lw->inject_roll_err;  /* test seam: the new segment is refused */
+	else
+		rc = log_writer_create_segment(lw, base);
 	if (rc < 0) {
 		lw->prev_ix = lw->ix;
 		lw->ix = old_ix;
@@ -81,6 +84,8 @@ static int log_writer_roll(struct log_writer *lw, uint64_t base)
 	counter_add(&lw->stats.segments_rolled, 1);
 	return 0;
 }
+
+static int log_writer_fail_roll(struct log_writer *lw, struct log_buf *b, int err);
 
 /* Starts writing the oldest unwritten buffer: a full one, or the one being
  * filled when the disk is idle (latency) or it has grown big enough. */
@@ -98,8 +103,10 @@ static int log_writer_start_write(struct log_writer *lw)
 		return 0;
 	if (b->roll_before && lw->segment_bytes > LOG_SEGMENT_HEADER_BYTES) {
 		rc = log_writer_roll(lw, b->first_offset);
-		if (rc < 0 || b->state != BUF_QUEUED)
+		if (b->state != BUF_QUEUED)
 			return rc;  /* a failed sync while rolling reset the buffers */
+		if (rc < 0)
+			return log_writer_fail_roll(lw, b, rc);
 	}
 	b->fd = lw->fd;
 	b->seg_base = lw->segment_base;
@@ -200,6 +207,15 @@ static int log_writer_fail_write(struct log_writer *lw, struct log_buf *b, int e
 	log_index_cut(lw->ix, b->file_offset, b->first_offset);
 	if (ftruncate(b->fd, (off_t)b->file_offset) < 0)
 		return -errno;
+	return err;
+}
+
+/* No new segment could be made (a full disk, most likely): the buffers
+ * bound for it are lost, counted, and the next buffer tries again. */
+static int log_writer_fail_roll(struct log_writer *lw, struct log_buf *b, int err)
+{
+	log_writer_drop_from(lw, b->first_offset, log_buf_index(lw, b));
+	lw->planned = lw->segment_bytes;
 	return err;
 }
 

@@ -151,11 +151,43 @@ static void test_enospc(void **state)
 	assert_int_equal(it_run(cmd, out, sizeof(out)), 0);
 }
 
+/* Marks in percent of the filesystem: 2 MB used of 16 MB leaves 87 % free,
+ * below a 95 % mark: refused, named in status; freed, accepted again. */
+static void test_percent_marks(void **state)
+{
+	char cmd[1024];
+
+	(void)state;
+	memset(&daemon_, 0, sizeof(daemon_));
+	strcpy(daemon_.dir, "/tmp/sluice-it-XXXXXX");
+	assert_non_null(mkdtemp(daemon_.dir));
+	snprintf(fs, sizeof(fs), "%s/fs", daemon_.dir);
+	snprintf(cmd, sizeof(cmd), "mkdir -p '%s' && mount -t tmpfs -o size=16m tmpfs '%s'", fs, fs);
+	assert_int_equal(it_run(cmd, NULL, 0), 0);
+	snprintf(cmd, sizeof(cmd), "--data-dir '%s/data' --disk-refuse-free-mb 0 "
+		 "--disk-resume-free-mb 0 --disk-refuse-free-pct 95 --disk-resume-free-pct 97", fs);
+	assert_int_equal(it_daemon_start(&daemon_, "none", topic, cmd), 0);
+	snprintf(cmd, sizeof(cmd), "dd if=/dev/zero of='%s/filler' bs=1M count=2 status=none", fs);
+	assert_int_equal(it_run(cmd, NULL, 0), 0);
+	wait_status("--disk-refuse-free-pct");
+	send(1000, 0, "");
+	wait_accounted(1000);
+	assert_true(it_json_u64(json, "disk_full") == 1000);
+	snprintf(cmd, sizeof(cmd), "rm -f '%s/filler'", fs);
+	assert_int_equal(it_run(cmd, NULL, 0), 0);
+	wait_status("\"health\":\"ok\"");
+	send(1000, 100, "");
+	wait_accounted(2000);
+	assert_true(it_json_u64(json, "events_durable") == 1000);
+	assert_int_equal(it_daemon_stop(&daemon_, SIGTERM, 60), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_disk_full, setup, teardown_fs),
 		cmocka_unit_test_setup_teardown(test_enospc, setup, teardown_fs),
+		cmocka_unit_test_setup_teardown(test_percent_marks, setup, teardown_fs),
 	};
 
 	if (geteuid() != 0) {

@@ -1,6 +1,7 @@
 /* I/O faults at every call index: one whole workload per N, failing the
  * N-th write (EIO, ENOSPC), the N-th fdatasync round (EIO), or cutting the
- * N-th write short, for every N up to the count a clean run makes. After
+ * N-th write short, or refusing the N-th new segment (ENOSPC), for every N
+ * up to the count a clean run makes. After
  * each: the durable offset never went back, every record reported durable
  * reads back intact after a reopen, and appended = durable + lost. */
 #include <errno.h>
@@ -18,10 +19,12 @@
 #include "storage/log_writer.h"
 #include "tests/common/logrecs.h"
 
-enum fault { FAULT_WRITE_EIO, FAULT_WRITE_ENOSPC, FAULT_SYNC_EIO, FAULT_SHORT, FAULTS };
+enum fault { FAULT_WRITE_EIO, FAULT_WRITE_ENOSPC, FAULT_SYNC_EIO, FAULT_SHORT, FAULT_ROLL,
+	     FAULTS };
 
 static const char *const fault_names[FAULTS] = { "write EIO", "write ENOSPC",
-						 "fdatasync EIO", "short write" };
+						 "fdatasync EIO", "short write",
+						 "segment roll ENOSPC" };
 static char root[64];
 
 static int setup(void **state)
@@ -42,7 +45,7 @@ static int teardown(void **state)
 }
 
 struct run {
-	uint64_t appended, durable_max, writes, syncs;
+	uint64_t appended, durable_max, writes, syncs, rolls;
 };
 
 /* The workload: 40 appends of 700 records with polls between, segments of
@@ -70,6 +73,8 @@ static void run_once(enum fault f, unsigned nth, int zstd, struct run *out)
 		log_writer_inject_write_error(lw, nth, -ENOSPC);
 	else if (nth && f == FAULT_SYNC_EIO)
 		log_writer_inject_sync_error(lw, nth, -EIO);
+	else if (nth && f == FAULT_ROLL)
+		log_writer_inject_roll_error(lw, nth, -ENOSPC);
 	else if (nth)
 		log_writer_inject_short_write(lw, nth);
 	for (int i = 0; i < 40; i++) {
@@ -88,6 +93,7 @@ static void run_once(enum fault f, unsigned nth, int zstd, struct run *out)
 	st = log_writer_stats(lw);
 	out->writes = counter_get(&st->writes);
 	out->syncs = counter_get(&st->commits);
+	out->rolls = counter_get(&st->segments_rolled);
 	if (counter_get(&st->records_durable) + counter_get(&st->records_lost_disk) !=
 	    out->appended)
 		fail_msg("%s at %u: durable %llu + lost %llu != appended %llu", fault_names[f], nth,
@@ -114,8 +120,10 @@ static void check_every_index(enum fault f, int zstd)
 
 	run_once(f, 0, zstd, &clean);
 	assert_true(clean.durable_max == clean.appended);
-	calls = f == FAULT_SYNC_EIO ? (unsigned)clean.syncs : (unsigned)clean.writes;
-	assert_true(calls >= 5);
+	calls = f == FAULT_SYNC_EIO ? (unsigned)clean.syncs
+	      : f == FAULT_ROLL	    ? (unsigned)clean.rolls
+				    : (unsigned)clean.writes;
+	assert_true(calls >= (f == FAULT_ROLL ? 2u : 5u));
 	for (unsigned n = 1; n <= calls + 1; n++) {
 		run_once(f, n, zstd, &r);
 		failed_runs += r.durable_max < r.appended;
@@ -125,7 +133,7 @@ static void check_every_index(enum fault f, int zstd)
 	if (f == FAULT_SHORT)
 		assert_int_equal(failed_runs, 0);
 	else
-		assert_true(failed_runs >= calls / 2);
+		assert_true(failed_runs >= calls / 2 && failed_runs > 0);
 	print_message("%s, zstd %d: %u call indexes, %u runs lost records (counted)\n",
 		      fault_names[f], zstd, calls, failed_runs);
 }
@@ -149,6 +157,12 @@ static void test_sync_eio(void **state)
 	check_every_index(FAULT_SYNC_EIO, 1);
 }
 
+static void test_roll_refused(void **state)
+{
+	(void)state;
+	check_every_index(FAULT_ROLL, 0);
+}
+
 static void test_short_write(void **state)
 {
 	(void)state;
@@ -162,6 +176,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_write_enospc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync_eio, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_short_write, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_roll_refused, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
