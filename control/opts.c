@@ -282,6 +282,17 @@ void opts_usage(FILE *out)
 
 /* The DPDK source answers for its own addresses: a wildcard or multicast
  * address cannot be one. */
+/* A resume mark below its refuse mark would flap at every check. */
+static int opts_check_marks(const char *unit, uint64_t refuse, uint64_t resume, FILE *err)
+{
+	if (resume >= refuse)
+		return 0;
+	fprintf(err, "sluiced: --disk-resume-free-%s '%llu': must be at least "
+		     "--disk-refuse-free-%s (%llu)\n", unit, (unsigned long long)resume, unit,
+		(unsigned long long)refuse);
+	return -EINVAL;
+}
+
 static int opts_check_dpdk(const struct sluiced_config *cfg, FILE *err)
 {
 	for (unsigned l = 0; l < cfg->listen_count; l++) {
@@ -316,20 +327,9 @@ static int opts_check(struct sluiced_config *cfg, FILE *err)
 			cfg->metrics);
 		return -EINVAL;
 	}
-	if (cfg->disk_resume_free_mb < cfg->disk_refuse_free_mb) {
-		fprintf(err, "sluiced: --disk-resume-free-mb '%llu': must be at least "
-			     "--disk-refuse-free-mb (%llu)\n",
-			(unsigned long long)cfg->disk_resume_free_mb,
-			(unsigned long long)cfg->disk_refuse_free_mb);
+	if (opts_check_marks("mb", cfg->disk_refuse_free_mb, cfg->disk_resume_free_mb, err) < 0 ||
+	    opts_check_marks("pct", cfg->disk_refuse_free_pct, cfg->disk_resume_free_pct, err) < 0)
 		return -EINVAL;
-	}
-	if (cfg->disk_resume_free_pct < cfg->disk_refuse_free_pct) {
-		fprintf(err, "sluiced: --disk-resume-free-pct '%llu': must be at least "
-			     "--disk-refuse-free-pct (%llu)\n",
-			(unsigned long long)cfg->disk_resume_free_pct,
-			(unsigned long long)cfg->disk_refuse_free_pct);
-		return -EINVAL;
-	}
 	if (cfg->listen_count == 0 &&
 	    opt_set(cfg, &opt_table[OPT_LISTEN], opt_table[OPT_LISTEN].def, "--listen", err) < 0)
 		return -EINVAL;

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "storage/log_reader.h"
@@ -102,4 +103,25 @@ int64_t logrecs_read_back(const char *dir, uint64_t from, uint64_t to)
 	}
 	log_reader_close(r);
 	return rc < 0 ? rc : (int64_t)expect;
+}
+
+int logrecs_dir_make(char *dir, size_t size, const char *name)
+{
+	int n = snprintf(dir, size, "/tmp/sluice-test-%s-XXXXXX", name);
+
+	if (n < 0 || (size_t)n + 5 >= size || !mkdtemp(dir))
+		return -1;
+	strcat(dir, "/log");
+	return 0;
+}
+
+int logrecs_dir_remove(const char *dir)
+{
+	char cmd[600];
+	size_t len = strlen(dir);
+
+	if (len < 4 || len > 500 || strcmp(dir + len - 4, "/log") != 0)
+		return -1;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%.*s'", (int)(len - 4), dir);
+	return system(cmd) == 0 ? 0 : -1;
 }

@@ -7,6 +7,7 @@
 #define SLUICE_TESTS_LOGRECS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "storage/log_writer.h"
@@ -25,5 +26,11 @@ int logrecs_append(struct log_writer *lw, uint64_t first, uint32_t count);
  * offset after the last record read, or -errno (-EBADMSG: a record is not
  * what was written). */
 int64_t logrecs_read_back(const char *dir, uint64_t from, uint64_t to);
+
+/* A fresh /tmp/sluice-test-NAME-XXXXXX folder; dir (size bytes) gets the
+ * path of the log inside it, ".../log". Returns 0 or -1. */
+int logrecs_dir_make(char *dir, size_t size, const char *name);
+/* Removes the folder logrecs_dir_make made for dir. Returns 0 or -1. */
+int logrecs_dir_remove(const char *dir);
 
 #endif

@@ -85,20 +85,9 @@ static void test_quarantine(void **state)
 		 daemon_.log);
 	assert_int_equal(it_run(cmd, NULL, 0), 0);
 	assert_int_equal(it_daemon_stop(&daemon_, SIGTERM, 60), 0);
-	snprintf(cmd, sizeof(cmd), "'%s' log verify --data-dir '%s/data'", it_path("SLUICECTL"),
-		 daemon_.dir);
-	assert_int_equal(it_run(cmd, out, sizeof(out)), 0);
-
-	in_log.seen = calloc(EVENTS, 1);
-	in_kafka.seen = calloc(EVENTS, 1);
-	assert_non_null(in_log.seen);
-	assert_non_null(in_kafka.seen);
 	snprintf(cmd, sizeof(cmd), "%s/data", daemon_.dir);
-	assert_int_equal(it_log_mark(cmd, &in_log), 0);
-	assert_int_equal(it_kcat_mark(bootstrap, topic, &in_kafka), 0);
-	for (uint64_t i = 0; i < EVENTS; i++)
-		if (in_log.seen[i] && !in_kafka.seen[i])
-			missing++;
+	assert_int_equal(it_log_verify(cmd), 0);
+	assert_int_equal(it_log_vs_kafka(cmd, bootstrap, topic, &in_log, &in_kafka, &missing), 0);
 	fprintf(stderr, "quarantined offsets %" PRIu64 "..%" PRIu64 "; in the log %" PRIu64
 		", in Kafka %" PRIu64 " (%" PRIu64 " duplicates), missing from Kafka %" PRIu64 "\n",
 		third, fourth, in_log.lines, in_kafka.lines, in_kafka.dups, missing);

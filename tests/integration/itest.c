@@ -355,3 +355,33 @@ int it_log_mark(const char *data_dir, struct it_marks *m)
 	}
 	return pclose(p) == 0 ? 0 : -1;
 }
+
+int it_log_vs_kafka(const char *data_dir, const char *bootstrap, const char *topic,
+		    struct it_marks *in_log, struct it_marks *in_kafka, uint64_t *missing)
+{
+	uint64_t n = in_log->sources * in_log->per_source;
+
+	*missing = 0;
+	in_log->seen = calloc(n, 1);
+	in_kafka->seen = calloc(n, 1);
+	if (!in_log->seen || !in_kafka->seen || it_log_mark(data_dir, in_log) < 0 ||
+	    it_kcat_mark(bootstrap, topic, in_kafka) < 0)
+		return -1;
+	for (uint64_t i = 0; i < n; i++)
+		if (in_log->seen[i] && !in_kafka->seen[i])
+			(*missing)++;
+	return 0;
+}
+
+int it_log_verify(const char *data_dir)
+{
+	char cmd[1024], out[8192];
+	int rc;
+
+	snprintf(cmd, sizeof(cmd), "'%s' log verify --data-dir '%s'", it_path("SLUICECTL"),
+		 data_dir);
+	rc = it_run(cmd, out, sizeof(out));
+	if (rc != 0)
+		fprintf(stderr, "log verify of %s (exit %d):\n%s", data_dir, rc, out);
+	return rc;
+}

@@ -97,4 +97,13 @@ int it_kcat_mark(const char *bootstrap, const char *topic, struct it_marks *m);
  * (source_id, seq) in the events log the same way. */
 int it_log_mark(const char *data_dir, struct it_marks *m);
 
+/* Marks the events log of data_dir and the topic (their seen arrays are
+ * allocated here, sources * per_source each; the caller frees them) and
+ * counts in *missing the events the log holds that Kafka does not. */
+int it_log_vs_kafka(const char *data_dir, const char *bootstrap, const char *topic,
+		    struct it_marks *in_log, struct it_marks *in_kafka, uint64_t *missing);
+
+/* `sluicectl log verify` on a data folder; returns its exit status. */
+int it_log_verify(const char *data_dir);
+
 #endif

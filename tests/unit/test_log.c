@@ -23,20 +23,13 @@ static char dir[256];
 static int setup(void **state)
 {
 	(void)state;
-	strcpy(dir, "/tmp/sluice-test-log-XXXXXX");
-	assert_non_null(mkdtemp(dir));
-	strcat(dir, "/log");
-	return 0;
+	return logrecs_dir_make(dir, sizeof(dir), "log");
 }
 
 static int teardown(void **state)
 {
-	char cmd[300];
-
 	(void)state;
-	dir[strlen(dir) - 4] = '\0';
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd);
+	return logrecs_dir_remove(dir);
 }
 
 static void append(struct log_writer *lw, uint64_t first, uint32_t count)

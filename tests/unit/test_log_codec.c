@@ -24,20 +24,13 @@ static char dir[256];
 static int setup(void **state)
 {
 	(void)state;
-	strcpy(dir, "/tmp/sluice-test-codec-XXXXXX");
-	assert_non_null(mkdtemp(dir));
-	strcat(dir, "/log");
-	return 0;
+	return logrecs_dir_make(dir, sizeof(dir), "codec");
 }
 
 static int teardown(void **state)
 {
-	char cmd[300];
-
 	(void)state;
-	dir[strlen(dir) - 4] = '\0';
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd);
+	return logrecs_dir_remove(dir);
 }
 
 /* Thousands alternate between runs of one byte and noise (logrecs.h);

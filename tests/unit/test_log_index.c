@@ -30,20 +30,13 @@ static unsigned nbases;
 static int setup(void **state)
 {
 	(void)state;
-	strcpy(dir, "/tmp/sluice-test-index-XXXXXX");
-	assert_non_null(mkdtemp(dir));
-	strcat(dir, "/log");
-	return 0;
+	return logrecs_dir_make(dir, sizeof(dir), "index");
 }
 
 static int teardown(void **state)
 {
-	char cmd[300];
-
 	(void)state;
-	dir[strlen(dir) - 4] = '\0';
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd);
+	return logrecs_dir_remove(dir);
 }
 
 /* RECORDS records (event time = offset * 1000) in 1 MiB segments, plain so
