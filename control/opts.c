@@ -66,6 +66,14 @@ static const struct opt_def opt_table[] = {
 		 "(the socket buffer keeps absorbing meanwhile)" },
 	{ "flush-us", OPT_U64, OFF(flush_us), 10, 1000000, "500", NULL, false,
 	  "longest a partly filled batch waits in a worker" },
+	{ "checkpoint-ms", OPT_U64, OFF(checkpoint_ms), 10, 60000, "50", NULL, false,
+	  "write Kafka's acknowledged offsets to disk at least this often (a crash re-sends "
+	  "what was acknowledged since)" },
+	{ "checkpoint-events", OPT_U64, OFF(checkpoint_events), 0, 1ull << 32, "5000", NULL,
+	  false, "... or as soon as this many more were acknowledged; 0: by time only" },
+	{ "replication-window", OPT_U64, OFF(replication_window), 1000, 1u << 20, "10000", NULL,
+	  false, "records sent to Kafka beyond its acknowledged offset, at most; with the "
+		 "checkpoint settings it bounds what a crash re-sends" },
 	{ "drain-timeout-s", OPT_U64, OFF(drain_timeout_s), 0, 3600, "30", NULL, true,
 	  "on SIGTERM, how long to wait for Kafka to take the backlog" },
 	{ "eal-memory-mb", OPT_U64, OFF(eal_memory_mb), 128, 65536, "512", NULL, false,

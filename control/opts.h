@@ -29,6 +29,9 @@ struct sluiced_config {
 	uint64_t rcvbuf_bytes;
 	uint64_t segment_bytes;
 	uint64_t zstd_level;
+	uint64_t checkpoint_ms;
+	uint64_t checkpoint_events;
+	uint64_t replication_window;
 	uint64_t enqueue_retry_us;
 	uint64_t flush_us;
 	uint64_t drain_timeout_s;

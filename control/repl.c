@@ -6,6 +6,7 @@
  * A failed report rewinds to the acknowledged offset once nothing is in
  * flight, and the records re-sent are counted. */
 #include "control/repl.h"
+#include "control/repl_ckpt.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -24,12 +25,10 @@
 #include "storage/log_reader.h"
 #include "storage/log_repair.h"
 
-#define REPL_WINDOW (1u << 20)          /* records in flight per log, at most */
+/* The bitmap of delivery reports: records in flight per log, at most (the
+ * configured window is smaller). */
+#define REPL_WINDOW (1u << 20)
 #define REPL_PRODUCE_PER_ROUND 20000u   /* then poll, so reports keep flowing */
-/* Each checkpoint costs an fdatasync, a rename and a folder fsync on this
- * thread; once a second keeps that off the produce path (tests/bench/kafka)
- * and bounds what a crash re-sends to about a second of traffic. */
-#define REPL_CKPT_INTERVAL_NS 1000000000ull
 #define REPL_CKPT_NAME "replicated.ckpt"
 #define REPL_RESTART_BACKOFF_NS 1000000000ull
 
@@ -44,7 +43,7 @@ struct repl_log {
 	uint64_t view_index;
 	uint64_t next_offset;            /* next record to produce */
 	uint64_t acked_low;              /* all below are acknowledged */
-	uint64_t ckpt_offset;            /* what the checkpoint file says */
+	uint64_t ckpt_posted;            /* last offset given to the checkpoint writer */
 	uint64_t ckpt_ns;
 	bool rewind;                     /* a report failed */
 	int read_error;                  /* last error reading the log, said once */
@@ -55,6 +54,7 @@ struct repl {
 	struct repl_config cfg;
 	rd_kafka_t *rk;
 	struct repl_log logs[LOG_KINDS];
+	struct repl_ckpt *ckpt;
 	pthread_t thread;
 	_Atomic bool stop;
 	_Atomic bool paused;
@@ -306,7 +306,7 @@ static unsigned repl_log_pump(struct repl *r, unsigned k)
 	/* After a reset, acknowledgements still in flight can move acked_low
 	 * past next_offset: compare without underflow. */
 	while (n < REPL_PRODUCE_PER_ROUND && l->next_offset < durable &&
-	       l->next_offset < l->acked_low + REPL_WINDOW) {
+	       l->next_offset < l->acked_low + r->cfg.window) {
 		if (!l->view_live) {
 			rc = log_reader_next(l->reader, durable, &l->view);
 			if (rc == -EBADMSG && repl_quarantine(r, k) == 0)
@@ -357,26 +357,25 @@ static unsigned repl_log_pump(struct repl *r, unsigned k)
 	return n;
 }
 
+/* Hands the acknowledged offsets to the checkpoint writer once enough
+ * time or enough records have passed: what a crash re-sends is bounded by
+ * about --checkpoint-events, or --checkpoint-ms of traffic, whichever is
+ * reached first, plus what was in flight. */
 static void repl_checkpoint(struct repl *r, bool force)
 {
 	uint64_t now = clock_mono_ns();
-	int rc;
 
 	for (int k = 0; k < LOG_KINDS; k++) {
 		struct repl_log *l = &r->logs[k];
+		uint64_t ahead = l->acked_low - l->ckpt_posted;
 
-		if (l->acked_low == l->ckpt_offset ||
-		    (!force && now - l->ckpt_ns < REPL_CKPT_INTERVAL_NS))
+		counter_set(&r->stats.log[k].checkpoints, repl_ckpt_count(r->ckpt, k));
+		if (ahead == 0 || (!force && now - l->ckpt_ns < r->cfg.ckpt_interval_ns &&
+				   (!r->cfg.ckpt_events || ahead < r->cfg.ckpt_events)))
 			continue;
-		rc = ckpt_write(l->ckpt_path, l->acked_low);
-		if (rc < 0) {
-			plog_err("replication: writing checkpoint %s: %s", l->ckpt_path,
-				 strerror(-rc));
-			continue;
-		}
-		l->ckpt_offset = l->acked_low;
+		repl_ckpt_post(r->ckpt, k, l->acked_low);
+		l->ckpt_posted = l->acked_low;
 		l->ckpt_ns = now;
-		counter_add(&r->stats.log[k].checkpoints, 1);
 	}
 }
 
@@ -460,6 +459,8 @@ static void *repl_thread(void *arg)
 	if (r->rk)
 		rd_kafka_flush(r->rk, 2000);
 	repl_checkpoint(r, true);
+	repl_ckpt_stop(r->ckpt);  /* writes the last one */
+	r->ckpt = NULL;
 	r->result = repl_caught_up(r) ? 0 : -ETIMEDOUT;
 	return NULL;
 }
@@ -469,6 +470,7 @@ void repl_free(struct repl *r)
 	if (!r)
 		return;
 	repl_destroy_producer(r);
+	repl_ckpt_stop(r->ckpt);
 	for (int k = 0; k < LOG_KINDS; k++) {
 		log_reader_close(r->logs[k].reader);
 		free(r->logs[k].window);
@@ -485,6 +487,8 @@ int repl_start(struct repl **out, const struct repl_config *cfg, char *err,
 	if (!r)
 		return -ENOMEM;
 	r->cfg = *cfg;
+	if (r->cfg.window == 0 || r->cfg.window > REPL_WINDOW)
+		r->cfg.window = REPL_WINDOW;
 	for (int k = 0; k < LOG_KINDS; k++) {
 		struct repl_log *l = &r->logs[k];
 
@@ -505,7 +509,7 @@ int repl_start(struct repl **out, const struct repl_config *cfg, char *err,
 			rc = -EINVAL;
 			goto fail;
 		}
-		l->ckpt_offset = l->acked_low;
+		l->ckpt_posted = l->acked_low;
 		counter_set(&r->stats.log[k].acked_offset, l->acked_low);
 		l->window = calloc(REPL_WINDOW / 64, sizeof(uint64_t));
 		if (!l->window) {
@@ -518,6 +522,14 @@ int repl_start(struct repl **out, const struct repl_config *cfg, char *err,
 				 log_writer_dir(l->lw), l->acked_low, strerror(-rc));
 			goto fail;
 		}
+	}
+	const char *paths[LOG_KINDS] = { r->logs[0].ckpt_path, r->logs[1].ckpt_path };
+	const uint64_t written[LOG_KINDS] = { r->logs[0].acked_low, r->logs[1].acked_low };
+
+	rc = repl_ckpt_start(&r->ckpt, paths, written);
+	if (rc < 0) {
+		snprintf(err, err_size, "starting the checkpoint writer: %s", strerror(-rc));
+		goto fail;
 	}
 	rc = repl_create_producer(r, err, err_size);
 	if (rc < 0)

@@ -23,6 +23,11 @@ struct repl_config {
 	const char *topic[LOG_KINDS];       /* events topic, dead-letter topic */
 	const char *appliance_id;
 	struct log_writer *logs[LOG_KINDS]; /* for durable offsets and folders */
+	uint64_t ckpt_interval_ns;          /* checkpoint at least this often... */
+	uint64_t ckpt_events;               /* ...or once this many were acknowledged (0: off) */
+	/* Records produced past the acknowledged offset, at most: with the
+	 * checkpoint settings, the bound on what a crash re-sends. 0: the most. */
+	uint64_t window;
 };
 
 struct repl_log_stats {

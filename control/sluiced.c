@@ -255,6 +255,9 @@ static int sluiced_start_repl(struct daemon *d)
 	rc.appliance_id = d->cfg.appliance_id;
 	rc.logs[LOG_KIND_EVENTS] = d->logs[LOG_KIND_EVENTS];
 	rc.logs[LOG_KIND_DLQ] = d->logs[LOG_KIND_DLQ];
+	rc.ckpt_interval_ns = d->cfg.checkpoint_ms * 1000000ull;
+	rc.ckpt_events = d->cfg.checkpoint_events;
+	rc.window = d->cfg.replication_window;
 	r = repl_start(&d->repl, &rc, err, sizeof(err));
 	if (r < 0)
 		plog_err("--kafka '%s': %s", d->cfg.kafka, err);
