@@ -15,7 +15,7 @@
 #include "platform/addr.h"
 #include "storage/log_codec.h"
 
-enum opt_type { OPT_STR, OPT_U64, OPT_CHOICE, OPT_LIST, OPT_FLAG };
+enum opt_type { OPT_STR, OPT_U64, OPT_CHOICE, OPT_LIST, OPT_FLAG, OPT_KAFKA };
 
 struct opt_def {
 	const char *name;
@@ -66,6 +66,9 @@ static const struct opt_def opt_table[] = {
 		 "(the socket buffer keeps absorbing meanwhile)" },
 	{ "flush-us", OPT_U64, OFF(flush_us), 10, 1000000, "500", NULL, false,
 	  "longest a partly filled batch waits in a worker" },
+	{ "kafka-set", OPT_KAFKA, OFF(kafka_props), 0, 0, NULL, NULL, true,
+	  "NAME=VALUE: a librdkafka producer setting (repeatable; in the config file "
+	  "kafka.NAME = VALUE); a change on SIGHUP starts a new producer" },
 	{ "checkpoint-ms", OPT_U64, OFF(checkpoint_ms), 10, 60000, "50", NULL, false,
 	  "write Kafka's acknowledged offsets to disk at least this often (a crash re-sends "
 	  "what was acknowledged since)" },
@@ -186,6 +189,15 @@ static int opt_set(struct sluiced_config *cfg, const struct opt_def *d,
 		}
 		memcpy(cfg->listen_uri[cfg->listen_count++], val, len + 1);
 		return 0;
+	case OPT_KAFKA: {
+		char msg[600];
+
+		if (kprop_set_kv(&cfg->kafka_props, val, msg, sizeof(msg)) < 0) {
+			fprintf(err, "sluiced: %s '%s': %s\n", where, val, msg);
+			return -EINVAL;
+		}
+		return 0;
+	}
 	case OPT_STR:
 		if (len < d->min || len > d->max) {
 			fprintf(err, "sluiced: %s '%s': length must be %llu to %llu\n", where,
@@ -235,7 +247,9 @@ static int opts_file_handler(void *user, const char *section, const char *name,
 		snprintf(f->msg, sizeof(f->msg), "unknown section [%s]", section);
 		return 0;
 	}
-	if (!d || d->type == OPT_FLAG || d == &opt_table[OPT_CONFIG]) {
+	if (strncmp(name, "kafka.", 6) == 0)
+		return kprop_set(&f->cfg->kafka_props, name + 6, value, f->msg, sizeof(f->msg)) == 0;
+	if (!d || d->type == OPT_FLAG || d->type == OPT_KAFKA || d == &opt_table[OPT_CONFIG]) {
 		snprintf(f->msg, sizeof(f->msg), "unknown setting '%s'", name);
 		return 0;
 	}
@@ -442,8 +456,16 @@ int opts_reload(struct sluiced_config *cfg, FILE *err, char *changed, size_t cha
 			    : d->type == OPT_CHOICE ? 16 : OPTS_STR_MAX;
 		char *now = (char *)cfg + d->offset, *want = (char *)&fresh + d->offset;
 
-		if (i == OPT_CONFIG || (cfg->cli_set & (1ull << i)) || d->type == OPT_FLAG ||
-		    memcmp(now, want, size) == 0)
+		if (i == OPT_CONFIG || (cfg->cli_set & (1ull << i)) || d->type == OPT_FLAG)
+			continue;
+		if (d->type == OPT_KAFKA) {
+			if (!kprop_same(&cfg->kafka_props, &fresh.kafka_props)) {
+				cfg->kafka_props = fresh.kafka_props;
+				opts_note(changed, changed_size, "kafka.*");
+			}
+			continue;
+		}
+		if (memcmp(now, want, size) == 0)
 			continue;
 		if (d->type == OPT_LIST && fresh.listen_count == cfg->listen_count &&
 		    memcmp(cfg->listen_uri, fresh.listen_uri,
@@ -475,6 +497,14 @@ void opts_print(const struct sluiced_config *cfg, FILE *out)
 				fprintf(out, "%s = %s\n", d->name, cfg->listen_uri[l]);
 			break;
 		case OPT_FLAG:
+			break;
+		case OPT_KAFKA:
+			for (unsigned k = 0; k < cfg->kafka_props.count; k++)
+				fprintf(out, "kafka.%s = %s\n", cfg->kafka_props.p[k].name,
+					strstr(cfg->kafka_props.p[k].name, "password") ||
+							strstr(cfg->kafka_props.p[k].name, "secret")
+						? "(hidden)"
+						: cfg->kafka_props.p[k].value);
 			break;
 		default:
 			if (field[0])

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "control/kprop.h"
 #include "dataplane/source.h"
 
 #define OPTS_STR_MAX 256
@@ -52,6 +53,7 @@ struct sluiced_config {
 	uint64_t dlq_retention_bytes;
 	uint64_t dlq_retention_hours;
 	char retention_unreplicated[16];
+	struct kprop_list kafka_props;  /* kafka.NAME = VALUE, --kafka-set NAME=VALUE */
 	bool check;
 	/* Derived from the above by opts_parse. */
 	struct sockaddr_storage listen[SOURCE_LISTEN_MAX];

@@ -55,6 +55,10 @@ struct repl {
 	rd_kafka_t *rk;
 	struct repl_log logs[LOG_KINDS];
 	struct repl_ckpt *ckpt;
+	struct kprop_list props;         /* the producer's kafka.* settings */
+	struct kprop_list props_next;    /* under props_lock, from SIGHUP */
+	pthread_mutex_t props_lock;
+	_Atomic bool props_changed;
 	pthread_t thread;
 	_Atomic bool stop;
 	_Atomic bool paused;
@@ -170,6 +174,10 @@ static int repl_create_producer(struct repl *r, char *err, size_t err_size)
 			goto err;
 	for (unsigned i = 0; i < r->cfg.settings_count; i++)
 		if (repl_conf_set(conf, r->cfg.settings[i][0], r->cfg.settings[i][1], err,
+				  err_size) < 0)
+			goto err;
+	for (unsigned i = 0; i < r->props.count; i++)
+		if (repl_conf_set(conf, r->props.p[i].name, r->props.p[i].value, err,
 				  err_size) < 0)
 			goto err;
 	rd_kafka_conf_set_dr_msg_cb(conf, repl_dr_cb);
@@ -395,14 +403,13 @@ static void repl_destroy_producer(struct repl *r)
 	}
 }
 
-/* A fatal error (the idempotent producer was fenced or lost its sequence):
- * that producer can send nothing more. Start a new one and re-send from the
- * acknowledged offsets; the duplicates are counted as resent. */
-static void repl_restart_producer(struct repl *r, const char *why)
+/* Replaces the producer and re-sends from the acknowledged offsets; the
+ * duplicates are counted as resent. */
+static void repl_new_producer(struct repl *r, const char *why)
 {
 	char err[512];
 
-	plog_err("kafka: fatal producer error: %s; starting a new producer", why);
+	plog_info("kafka: %s: starting a new producer", why);
 	repl_destroy_producer(r);
 	counter_add(&r->stats.producer_restarts, 1);
 	for (unsigned k = 0; k < LOG_KINDS; k++)
@@ -411,6 +418,22 @@ static void repl_restart_producer(struct repl *r, const char *why)
 		plog_err("kafka: cannot create a producer: %s", err);
 		repl_destroy_producer(r);
 	}
+}
+
+/* A fatal error (the idempotent producer was fenced or lost its sequence):
+ * that producer can send nothing more. */
+static void repl_restart_producer(struct repl *r, const char *why)
+{
+	plog_err("kafka: fatal producer error: %s", why);
+	repl_new_producer(r, "after a fatal error");
+}
+
+void repl_set_props(struct repl *r, const struct kprop_list *props)
+{
+	pthread_mutex_lock(&r->props_lock);
+	r->props_next = *props;
+	pthread_mutex_unlock(&r->props_lock);
+	atomic_store(&r->props_changed, true);
 }
 
 static bool repl_caught_up(const struct repl *r)
@@ -438,6 +461,13 @@ static void *repl_thread(void *arg)
 				clock_sleep_ns(REPL_RESTART_BACKOFF_NS);
 				continue;
 			}
+		}
+		if (atomic_exchange(&r->props_changed, false)) {
+			pthread_mutex_lock(&r->props_lock);
+			r->props = r->props_next;
+			pthread_mutex_unlock(&r->props_lock);
+			repl_new_producer(r, "kafka.* settings changed");
+			continue;
 		}
 		if (atomic_exchange(&r->inject_fatal, false))
 			rd_kafka_test_fatal_error(r->rk, RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER,
@@ -471,6 +501,7 @@ void repl_free(struct repl *r)
 		return;
 	repl_destroy_producer(r);
 	repl_ckpt_stop(r->ckpt);
+	pthread_mutex_destroy(&r->props_lock);
 	for (int k = 0; k < LOG_KINDS; k++) {
 		log_reader_close(r->logs[k].reader);
 		free(r->logs[k].window);
@@ -487,6 +518,9 @@ int repl_start(struct repl **out, const struct repl_config *cfg, char *err,
 	if (!r)
 		return -ENOMEM;
 	r->cfg = *cfg;
+	if (cfg->props)
+		r->props = *cfg->props;
+	pthread_mutex_init(&r->props_lock, NULL);
 	if (r->cfg.window == 0 || r->cfg.window > REPL_WINDOW)
 		r->cfg.window = REPL_WINDOW;
 	for (int k = 0; k < LOG_KINDS; k++) {

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "control/kprop.h"
 #include "platform/counter.h"
 #include "platform/histo.h"
 #include "storage/log_service.h"
@@ -20,6 +21,7 @@ struct repl_config {
 	/* librdkafka settings applied after sluice's own (tests, tuning). */
 	const char *settings[REPL_SETTINGS_MAX][2];
 	unsigned settings_count;
+	const struct kprop_list *props;     /* the operator's kafka.* settings, or NULL */
 	const char *topic[LOG_KINDS];       /* events topic, dead-letter topic */
 	const char *appliance_id;
 	struct log_writer *logs[LOG_KINDS]; /* for durable offsets and folders */
@@ -77,6 +79,11 @@ bool repl_stop_done(struct repl *r, int *result);
 void repl_stop_now(struct repl *r);
 
 const struct repl_stats *repl_stats(const struct repl *r);
+
+/* New kafka.* settings (SIGHUP): the replication thread starts a new
+ * producer with them and goes on from the acknowledged offsets, so at most
+ * one window is sent again. */
+void repl_set_props(struct repl *r, const struct kprop_list *props);
 
 /* Test seam: the replication thread raises a fatal idempotence error on its
  * producer, as a broker's fencing would. */

@@ -120,6 +120,8 @@ static void sluiced_reload(struct daemon *d)
 		plog_set_level(sluiced_log_level(d->cfg.log_level));
 		plog_info("SIGHUP: reloaded %s: changed: %s", d->cfg.config,
 			  changed[0] ? changed : "nothing");
+		if (strstr(changed, "kafka.*") && d->repl)
+			repl_set_props(d->repl, &d->cfg.kafka_props);
 		if (restart[0])
 			plog_warn("SIGHUP: changed in %s but only applied at restart: %s",
 				  d->cfg.config, restart);
@@ -258,6 +260,7 @@ static int sluiced_start_repl(struct daemon *d)
 	rc.ckpt_interval_ns = d->cfg.checkpoint_ms * 1000000ull;
 	rc.ckpt_events = d->cfg.checkpoint_events;
 	rc.window = d->cfg.replication_window;
+	rc.props = &d->cfg.kafka_props;
 	r = repl_start(&d->repl, &rc, err, sizeof(err));
 	if (r < 0)
 		plog_err("--kafka '%s': %s", d->cfg.kafka, err);

@@ -211,6 +211,41 @@ static void test_reload(void **state)
 	fclose(err);
 }
 
+/* kafka.* settings pass through, checked by librdkafka when set: a
+ * misspelt name, a bad value and the settings sluice's guarantee rests on
+ * are refused, naming them; a change reloads on SIGHUP. */
+static void test_kafka_settings(void **state)
+{
+	const char *argv[] = { "sluiced", "--config", ini_path, "--kafka-set", "linger.ms=9" };
+	char changed[128], restart[128];
+	FILE *err;
+
+	(void)state;
+	write_ini("kafka.compression.type = zstd\nkafka.batch.size = 100000\n");
+	assert_int_equal(parse(5, argv), 0);
+	assert_int_equal(cfg.kafka_props.count, 3);
+	assert_string_equal(cfg.kafka_props.p[0].name, "compression.type");
+	assert_string_equal(cfg.kafka_props.p[0].value, "zstd");
+	assert_string_equal(cfg.kafka_props.p[2].name, "linger.ms");
+	expect_refused("--kafka-set", "compresion.type=zstd", "No such configuration property");
+	expect_refused("--kafka-set", "compression.type=lz5", "Invalid value");
+	expect_refused("--kafka-set", "acks=1", "set by sluice");
+	expect_refused("--kafka-set", "enable.idempotence=false", "set by sluice");
+	expect_refused("--kafka-set", "bootstrap.servers=x:1", "use --kafka");
+	expect_refused("--kafka-set", "linger.ms", "NAME=VALUE");
+	expect_file_refused("workers = 1\n# a comment\nkafka.nope = 1\n", "nope");
+
+	write_ini("kafka.compression.type = zstd\n");
+	assert_int_equal(parse(3, argv), 0);
+	write_ini("kafka.compression.type = lz4\n");
+	err = fmemopen(errbuf, sizeof(errbuf), "w");
+	assert_int_equal(opts_reload(&cfg, err, changed, sizeof(changed), restart,
+				     sizeof(restart)), 0);
+	fclose(err);
+	assert_string_equal(changed, "kafka.*");
+	assert_string_equal(cfg.kafka_props.p[0].value, "lz4");
+}
+
 static void test_metrics_address(void **state)
 {
 	const char *good[] = { "sluiced", "--metrics", "[::1]:9611" };
@@ -235,6 +270,7 @@ int main(void)
 		cmocka_unit_test(test_config_file_errors),
 		cmocka_unit_test(test_reload),
 		cmocka_unit_test(test_metrics_address),
+		cmocka_unit_test(test_kafka_settings),
 	};
 	int fd, rc;
 
