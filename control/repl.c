@@ -6,6 +6,7 @@
  * A failed report rewinds to the acknowledged offset once nothing is in
  * flight, and the records re-sent are counted. */
 #include "control/repl.h"
+#include "control/repl_broker.h"
 #include "control/repl_ckpt.h"
 
 #include <errno.h>
@@ -55,6 +56,7 @@ struct repl {
 	rd_kafka_t *rk;
 	struct repl_log logs[LOG_KINDS];
 	struct repl_ckpt *ckpt;
+	struct repl_broker broker;
 	struct kprop_list props;         /* the producer's kafka.* settings */
 	struct kprop_list props_next;    /* under props_lock, from SIGHUP */
 	pthread_mutex_t props_lock;
@@ -129,6 +131,7 @@ static void repl_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque
 	}
 	counter_add(&st->acked, 1);
 	counter_add(&st->acked_bytes, m->len);
+	repl_broker_acked(&r->broker);
 	repl_observe_ack(st, m);
 	if (off < l->acked_low)
 		return;  /* an old duplicate after a rewind */
@@ -140,10 +143,29 @@ static void repl_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque
 
 static void repl_error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
+	struct repl *r = opaque;
+
 	(void)rk;
-	(void)opaque;
-	/* Transient broker errors are retried by librdkafka; say them once. */
-	plog_warn("kafka: %s: %s", rd_kafka_err2name(err), reason);
+	/* Transient broker errors are retried by librdkafka; said once. */
+	repl_broker_error(&r->broker, err, rd_kafka_err2name(err), reason);
+}
+
+static int repl_stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)
+{
+	struct repl *r = opaque;
+
+	(void)rk;
+	repl_broker_stats(&r->broker, json, len);
+	return 0;  /* librdkafka frees json */
+}
+
+/* librdkafka's own log lines repeat what the error callback said: they go
+ * to the daemon log at debug level only. */
+static void repl_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+	(void)rk;
+	(void)level;
+	plog_debug("kafka: %s: %s", fac, buf);
 }
 
 static int repl_conf_set(rd_kafka_conf_t *conf, const char *k, const char *v,
@@ -165,6 +187,7 @@ static int repl_create_producer(struct repl *r, char *err, size_t err_size)
 		{ "message.timeout.ms", "300000" },
 		{ "reconnect.backoff.max.ms", "1000" },
 		{ "log_level", "4" },
+		{ "statistics.interval.ms", "5000" },  /* broker states for status */
 	};
 
 	if (repl_conf_set(conf, "bootstrap.servers", r->cfg.brokers, err, err_size) < 0)
@@ -182,6 +205,8 @@ static int repl_create_producer(struct repl *r, char *err, size_t err_size)
 			goto err;
 	rd_kafka_conf_set_dr_msg_cb(conf, repl_dr_cb);
 	rd_kafka_conf_set_error_cb(conf, repl_error_cb);
+	rd_kafka_conf_set_stats_cb(conf, repl_stats_cb);
+	rd_kafka_conf_set_log_cb(conf, repl_log_cb);
 	rd_kafka_conf_set_opaque(conf, r);
 	r->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, err_size);
 	if (!r->rk)
@@ -428,6 +453,11 @@ static void repl_restart_producer(struct repl *r, const char *why)
 	repl_new_producer(r, "after a fatal error");
 }
 
+void repl_broker_state(struct repl *r, struct repl_broker_state *out)
+{
+	repl_broker_snapshot(&r->broker, out);
+}
+
 void repl_set_props(struct repl *r, const struct kprop_list *props)
 {
 	pthread_mutex_lock(&r->props_lock);
@@ -502,6 +532,7 @@ void repl_free(struct repl *r)
 	repl_destroy_producer(r);
 	repl_ckpt_stop(r->ckpt);
 	pthread_mutex_destroy(&r->props_lock);
+	repl_broker_destroy(&r->broker);
 	for (int k = 0; k < LOG_KINDS; k++) {
 		log_reader_close(r->logs[k].reader);
 		free(r->logs[k].window);
@@ -521,6 +552,7 @@ int repl_start(struct repl **out, const struct repl_config *cfg, char *err,
 	if (cfg->props)
 		r->props = *cfg->props;
 	pthread_mutex_init(&r->props_lock, NULL);
+	repl_broker_init(&r->broker);
 	if (r->cfg.window == 0 || r->cfg.window > REPL_WINDOW)
 		r->cfg.window = REPL_WINDOW;
 	for (int k = 0; k < LOG_KINDS; k++) {

@@ -80,6 +80,10 @@ void repl_stop_now(struct repl *r);
 
 const struct repl_stats *repl_stats(const struct repl *r);
 
+/* The cluster as the replicator sees it (connected, brokers, last error). */
+struct repl_broker_state;
+void repl_broker_state(struct repl *r, struct repl_broker_state *out);
+
 /* New kafka.* settings (SIGHUP): the replication thread starts a new
  * producer with them and goes on from the acknowledged offsets, so at most
  * one window is sent again. */

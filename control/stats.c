@@ -3,8 +3,11 @@
 
 #include <inttypes.h>
 #include <string.h>
+#include <time.h>
 
+#include "control/repl_broker.h"
 #include "platform/clock.h"
+#include "storage/log_reader.h"
 
 _Static_assert((int)STATS_DROP_QUEUE_FULL == (int)WORKER_DROP_QUEUE_FULL &&
 		       (int)STATS_DROP_NO_BUFFER == (int)WORKER_DROP_NO_BUFFER &&
@@ -51,6 +54,36 @@ static void stats_collect_workers(const struct daemon *d, struct stats_snapshot 
 		s->drops[STATS_DROP_NO_BUFFER] += counter_get(&w->drops[WORKER_DROP_NO_BUFFER]);
 		s->drops[STATS_DROP_DISK_FULL] += counter_get(&w->drops[WORKER_DROP_DISK_FULL]);
 		s->raw_seq_evictions += counter_get(&w->raw_seq_evictions);
+	}
+}
+
+/* Lag in bytes and seconds: read from the logs at the replicated offsets
+ * (one batch each), and the cluster's state from the replicator. */
+static void stats_collect_lag(const struct daemon *d, struct stats_snapshot *s)
+{
+	uint64_t now = clock_real_ns();
+
+	for (int k = 0; d->repl && k < LOG_KINDS; k++) {
+		struct log_lag lag;
+
+		if (log_reader_lag(log_writer_dir(d->logs[k]), s->replicated_offset[k],
+				   s->durable_offset[k], &lag) < 0)
+			continue;
+		s->replication_lag_bytes[k] = lag.bytes;
+		s->replication_lag_seconds[k] = lag.oldest_arrival_ns && now > lag.oldest_arrival_ns
+							? (now - lag.oldest_arrival_ns) / 1000000000ull
+							: 0;
+	}
+	s->replication_lag_seconds_events = s->replication_lag_seconds[LOG_KIND_EVENTS];
+	s->replication_lag_bytes_events = s->replication_lag_bytes[LOG_KIND_EVENTS];
+	if (d->repl) {
+		struct repl_broker_state b;
+
+		repl_broker_state(d->repl, &b);
+		s->kafka_connected = b.connected;
+		s->kafka_brokers_up = b.brokers_up;
+		s->kafka_brokers_known = b.brokers_known;
+		s->kafka_errors = b.errors;
 	}
 }
 
@@ -112,6 +145,7 @@ void stats_collect(const struct daemon *d, struct stats_snapshot *s)
 	}
 	s->replication_lag_events = s->durable_offset[LOG_KIND_EVENTS] -
 				    s->replicated_offset[LOG_KIND_EVENTS];
+	stats_collect_lag(d, s);
 	s->latency_durable_p50_us = histo_quantile_us(&s->latency_durable, 0.50);
 	s->latency_durable_p99_us = histo_quantile_us(&s->latency_durable, 0.99);
 	s->latency_kafka_ack_p50_us = histo_quantile_us(&s->latency_kafka_ack, 0.50);
@@ -145,6 +179,12 @@ static const struct {
 	COUNTER(drops_frames, "frames lost after parsing (queue_full, no_buffer, disk_full, disk)"),
 	COUNTER(drops_packets, "packets dropped before parsing, by the reasons in drops"),
 	GAUGE(replication_lag_events, "durable events Kafka has not acknowledged"),
+	GAUGE(replication_lag_bytes_events, "bytes of the events log from Kafka's offset on"),
+	GAUGE(replication_lag_seconds_events, "age of the oldest event Kafka has not acknowledged"),
+	GAUGE(kafka_connected, "1 while a Kafka broker is up for the producer"),
+	GAUGE(kafka_brokers_up, "brokers the producer is connected to"),
+	GAUGE(kafka_brokers_known, "brokers the producer knows of"),
+	COUNTER(kafka_errors, "errors librdkafka reported (said once each in the daemon log)"),
 	COUNTER(replication_resent, "records produced again after a failed delivery"),
 	COUNTER(replication_failed, "failed delivery reports"),
 	GAUGE(queue_used, "batch buffers waiting for the log service"),
@@ -256,10 +296,16 @@ void lag_render(const struct stats_snapshot *s, FILE *out, int json)
 	if (json) {
 		fprintf(out, "{\"replication_lag_events\":%" PRIu64
 			",\"durable_offset\":%" PRIu64 ",\"replicated_offset\":%" PRIu64
-			",\"dlq_lag_records\":%" PRIu64 "}\n",
+			",\"dlq_lag_records\":%" PRIu64,
 			s->replication_lag_events, s->durable_offset[LOG_KIND_EVENTS],
 			s->replicated_offset[LOG_KIND_EVENTS],
 			s->durable_offset[LOG_KIND_DLQ] - s->replicated_offset[LOG_KIND_DLQ]);
+		for (int k = 0; k < LOG_KINDS; k++)
+			fprintf(out, ",\"%s\":{\"lag_records\":%" PRIu64 ",\"lag_bytes\":%" PRIu64
+				",\"lag_seconds\":%" PRIu64 "}", log_kind_name(k),
+				s->durable_offset[k] - s->replicated_offset[k],
+				s->replication_lag_bytes[k], s->replication_lag_seconds[k]);
+		fputs("}\n", out);
 		return;
 	}
 	fprintf(out, "replication_lag_events   %" PRIu64 "\n"
@@ -269,6 +315,10 @@ void lag_render(const struct stats_snapshot *s, FILE *out, int json)
 		s->replication_lag_events, s->durable_offset[LOG_KIND_EVENTS],
 		s->replicated_offset[LOG_KIND_EVENTS],
 		s->durable_offset[LOG_KIND_DLQ] - s->replicated_offset[LOG_KIND_DLQ]);
+	for (int k = 0; k < LOG_KINDS; k++)
+		fprintf(out, "%-6s lag: %" PRIu64 " records, %" PRIu64 " bytes, oldest %" PRIu64
+			" s\n", log_kind_name(k), s->durable_offset[k] - s->replicated_offset[k],
+			s->replication_lag_bytes[k], s->replication_lag_seconds[k]);
 }
 
 /* Writes s as a JSON string: quotes, backslashes and control bytes escaped. */
@@ -331,6 +381,40 @@ static void status_render_source(const struct daemon *d, FILE *out, int json)
 		si.udp_cksum_offload ? "by the NIC" : "in software");
 }
 
+/* The cluster as the producer sees it: connected, brokers, last error. */
+static void status_render_kafka(const struct daemon *d, FILE *out, int json)
+{
+	struct repl_broker_state b;
+	char when[40] = "";
+	time_t t;
+	struct tm tm;
+
+	if (!d->repl)
+		return;
+	repl_broker_state(d->repl, &b);
+	if (b.last_error_ns) {
+		t = (time_t)(b.last_error_ns / 1000000000ull);
+		gmtime_r(&t, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	}
+	if (json) {
+		fprintf(out, ",\"kafka_connected\":%s,\"kafka_brokers_up\":%u,"
+			"\"kafka_brokers_known\":%u,\"kafka_brokers\":",
+			b.connected ? "true" : "false", b.brokers_up, b.brokers_known);
+		stats_json_str(out, b.brokers);
+		fputs(",\"kafka_last_error\":", out);
+		stats_json_str(out, b.last_error);
+		fputs(",\"kafka_last_error_at\":", out);
+		stats_json_str(out, when);
+		return;
+	}
+	fprintf(out, "%-12s %s (%u of %u brokers up%s%s)\n", "kafka_state",
+		b.connected ? "connected" : "NOT CONNECTED", b.brokers_up, b.brokers_known,
+		b.brokers[0] ? ": " : "", b.brokers);
+	if (b.last_error[0])
+		fprintf(out, "%-12s %s at %s\n", "kafka_error", b.last_error, when);
+}
+
 void status_render(const struct daemon *d, FILE *out, int json)
 {
 	uint64_t up_s = (clock_mono_ns() - d->started_ns) / 1000000000ull;
@@ -355,6 +439,7 @@ void status_render(const struct daemon *d, FILE *out, int json)
 			stats_json_str(out, vals[i]);
 		}
 		status_render_source(d, out, json);
+		status_render_kafka(d, out, json);
 		fputs("}\n", out);
 		return;
 	}
@@ -366,4 +451,5 @@ void status_render(const struct daemon *d, FILE *out, int json)
 		if (vals[i][0])
 			fprintf(out, "%-12s %s\n", i == 2 ? "reason" : keys[i], vals[i]);
 	status_render_source(d, out, json);
+	status_render_kafka(d, out, json);
 }

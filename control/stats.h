@@ -43,6 +43,11 @@ struct stats_snapshot {
 	uint64_t dlq_by_reason[SLF_REASONS];
 	uint64_t drops[STATS_DROPS];
 	uint64_t replication_lag_events;
+	uint64_t replication_lag_bytes[LOG_KINDS];    /* on disk, from the replicated offset */
+	uint64_t replication_lag_seconds[LOG_KINDS];  /* age of the oldest unreplicated record */
+	uint64_t replication_lag_seconds_events;      /* the same for the events log (metric) */
+	uint64_t replication_lag_bytes_events;
+	uint64_t kafka_connected, kafka_brokers_up, kafka_brokers_known, kafka_errors;
 	uint64_t replication_resent;
 	uint64_t replication_failed;
 	uint64_t durable_offset[LOG_KINDS];

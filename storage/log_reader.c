@@ -2,7 +2,11 @@
  * asserted them, following segment files in offset order. */
 #include "storage/log_reader.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <sys/stat.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -277,4 +281,55 @@ int log_reader_open_time(struct log_reader **out, const char *dir, uint64_t t)
 	free(buf);
 	free(ix);
 	return rc < 0 ? rc : log_reader_open(out, dir, at.offset);
+}
+
+/* Bytes of the segment files of dir whose base is above base. */
+static uint64_t log_reader_bytes_after(const char *dir, uint64_t base)
+{
+	char path[LOG_PATH_MAX];
+	struct dirent *de;
+	struct stat st;
+	uint64_t sum = 0, b;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		if (strlen(de->d_name) != 24 || strcmp(de->d_name + 20, ".log") != 0 ||
+		    sscanf(de->d_name, "%20" SCNu64, &b) != 1 || b <= base)
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) < (int)sizeof(path) &&
+		    stat(path, &st) == 0)
+			sum += (uint64_t)st.st_size;
+	}
+	closedir(d);
+	return sum;
+}
+
+int log_reader_lag(const char *dir, uint64_t offset, uint64_t end_offset, struct log_lag *out)
+{
+	char path[LOG_PATH_MAX];
+	struct log_reader *r;
+	struct log_batch_view v;
+	struct log_record rec;
+	struct stat st;
+	uint64_t index = 0, off;
+	uint32_t pos = 0;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (offset >= end_offset)
+		return 0;
+	rc = log_reader_open(&r, dir, offset);
+	if (rc < 0)
+		return rc;
+	if (log_segment_path(path, sizeof(path), dir, r->segment_base) == 0 &&
+	    stat(path, &st) == 0 && (uint64_t)st.st_size > r->file_pos)
+		out->bytes = (uint64_t)st.st_size - r->file_pos;
+	out->bytes += log_reader_bytes_after(dir, r->segment_base);
+	rc = log_reader_next(r, end_offset, &v);
+	if (rc == 1 && log_batch_view_record(&v, &pos, &index, &rec, &off))
+		out->oldest_arrival_ns = rec.arrival_ns;
+	log_reader_close(r);
+	return rc < 0 ? rc : 0;
 }

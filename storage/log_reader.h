@@ -44,4 +44,13 @@ uint64_t log_reader_segment(const struct log_reader *r);
 
 void log_reader_close(struct log_reader *r);
 
+/* What stands between offset and the end of the log in dir: the bytes on
+ * disk from the batch holding offset on, and the arrival time (real ns) of
+ * the record at offset (0 if there is none). For replication lag. */
+struct log_lag {
+	uint64_t bytes;
+	uint64_t oldest_arrival_ns;
+};
+int log_reader_lag(const char *dir, uint64_t offset, uint64_t end_offset, struct log_lag *out);
+
 #endif
