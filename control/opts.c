@@ -15,7 +15,7 @@
 #include "platform/addr.h"
 #include "storage/log_codec.h"
 
-enum opt_type { OPT_STR, OPT_U64, OPT_CHOICE, OPT_LIST, OPT_FLAG, OPT_KAFKA };
+enum opt_type { OPT_STR, OPT_U64, OPT_CHOICE, OPT_LIST, OPT_FLAG, OPT_KAFKA, OPT_TOPIC_MAP };
 
 struct opt_def {
 	const char *name;
@@ -66,6 +66,9 @@ static const struct opt_def opt_table[] = {
 		 "(the socket buffer keeps absorbing meanwhile)" },
 	{ "flush-us", OPT_U64, OFF(flush_us), 10, 1000000, "500", NULL, false,
 	  "longest a partly filled batch waits in a worker" },
+	{ "topic-map", OPT_TOPIC_MAP, OFF(topic_map), 0, 0, NULL, NULL, false,
+	  "SCHEMA_ID=TOPIC: events of that schema go to TOPIC (repeatable; in the config "
+	  "file topic.SCHEMA_ID = TOPIC)" },
 	{ "kafka-set", OPT_KAFKA, OFF(kafka_props), 0, 0, NULL, NULL, true,
 	  "NAME=VALUE: a librdkafka producer setting (repeatable; in the config file "
 	  "kafka.NAME = VALUE); a change on SIGHUP starts a new producer" },
@@ -189,10 +192,12 @@ static int opt_set(struct sluiced_config *cfg, const struct opt_def *d,
 		}
 		memcpy(cfg->listen_uri[cfg->listen_count++], val, len + 1);
 		return 0;
-	case OPT_KAFKA: {
+	case OPT_KAFKA:
+	case OPT_TOPIC_MAP: {
 		char msg[600];
 
-		if (kprop_set_kv(&cfg->kafka_props, val, msg, sizeof(msg)) < 0) {
+		if ((d->type == OPT_KAFKA ? kprop_set_kv(&cfg->kafka_props, val, msg, sizeof(msg))
+					  : topics_map_set_kv(&cfg->topic_map, val, msg, sizeof(msg))) < 0) {
 			fprintf(err, "sluiced: %s '%s': %s\n", where, val, msg);
 			return -EINVAL;
 		}
@@ -249,7 +254,11 @@ static int opts_file_handler(void *user, const char *section, const char *name,
 	}
 	if (strncmp(name, "kafka.", 6) == 0)
 		return kprop_set(&f->cfg->kafka_props, name + 6, value, f->msg, sizeof(f->msg)) == 0;
-	if (!d || d->type == OPT_FLAG || d->type == OPT_KAFKA || d == &opt_table[OPT_CONFIG]) {
+	if (strncmp(name, "topic.", 6) == 0)
+		return topics_map_set(&f->cfg->topic_map, name + 6, value, f->msg,
+				      sizeof(f->msg)) == 0;
+	if (!d || d->type == OPT_FLAG || d->type == OPT_KAFKA || d->type == OPT_TOPIC_MAP ||
+	    d == &opt_table[OPT_CONFIG]) {
 		snprintf(f->msg, sizeof(f->msg), "unknown setting '%s'", name);
 		return 0;
 	}
@@ -337,8 +346,7 @@ static int opts_check(struct sluiced_config *cfg, FILE *err)
 			     "commas (0: untagged frames)\n", cfg->vlans);
 		return -EINVAL;
 	}
-	if (strspn(cfg->topic, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-			       "0123456789._-") != strlen(cfg->topic)) {
+	if (!topics_name_valid(cfg->topic)) {
 		fprintf(err, "sluiced: --topic '%s': not a valid Kafka topic name "
 			     "(letters, digits, '.', '_', '-')\n", cfg->topic);
 		return -EINVAL;
@@ -458,6 +466,11 @@ int opts_reload(struct sluiced_config *cfg, FILE *err, char *changed, size_t cha
 
 		if (i == OPT_CONFIG || (cfg->cli_set & (1ull << i)) || d->type == OPT_FLAG)
 			continue;
+		if (d->type == OPT_TOPIC_MAP) {
+			if (memcmp(&cfg->topic_map, &fresh.topic_map, sizeof(fresh.topic_map)) != 0)
+				opts_note(restart, restart_size, "topic.*");
+			continue;
+		}
 		if (d->type == OPT_KAFKA) {
 			if (!kprop_same(&cfg->kafka_props, &fresh.kafka_props)) {
 				cfg->kafka_props = fresh.kafka_props;
@@ -497,6 +510,11 @@ void opts_print(const struct sluiced_config *cfg, FILE *out)
 				fprintf(out, "%s = %s\n", d->name, cfg->listen_uri[l]);
 			break;
 		case OPT_FLAG:
+			break;
+		case OPT_TOPIC_MAP:
+			for (unsigned k = 0; k < cfg->topic_map.count; k++)
+				fprintf(out, "topic.%u = %s\n", cfg->topic_map.e[k].schema_id,
+					cfg->topic_map.e[k].name);
 			break;
 		case OPT_KAFKA:
 			for (unsigned k = 0; k < cfg->kafka_props.count; k++)

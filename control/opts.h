@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "control/kprop.h"
+#include "control/topics.h"
 #include "dataplane/source.h"
 
 #define OPTS_STR_MAX 256
@@ -54,6 +55,7 @@ struct sluiced_config {
 	uint64_t dlq_retention_hours;
 	char retention_unreplicated[16];
 	struct kprop_list kafka_props;  /* kafka.NAME = VALUE, --kafka-set NAME=VALUE */
+	struct topic_map topic_map;     /* topic.ID = NAME, --topic-map ID=NAME */
 	bool check;
 	/* Derived from the above by opts_parse. */
 	struct sockaddr_storage listen[SOURCE_LISTEN_MAX];

@@ -57,6 +57,9 @@ struct repl {
 	struct repl_log logs[LOG_KINDS];
 	struct repl_ckpt *ckpt;
 	struct repl_broker broker;
+	struct topic_map topic_map;
+	rd_kafka_topic_t *schema_rkt[TOPICS_MAP_MAX];  /* by topic_map entry */
+	uint8_t route[UINT16_MAX + 1];   /* schema id -> map entry + 1; 0: --topic */
 	struct kprop_list props;         /* the producer's kafka.* settings */
 	struct kprop_list props_next;    /* under props_lock, from SIGHUP */
 	pthread_mutex_t props_lock;
@@ -219,6 +222,14 @@ static int repl_create_producer(struct repl *r, char *err, size_t err_size)
 			return -EINVAL;
 		}
 	}
+	for (unsigned i = 0; i < r->topic_map.count; i++) {
+		r->schema_rkt[i] = rd_kafka_topic_new(r->rk, r->topic_map.e[i].name, NULL);
+		if (!r->schema_rkt[i]) {
+			snprintf(err, err_size, "topic '%s': %s", r->topic_map.e[i].name,
+				 rd_kafka_err2str(rd_kafka_last_error()));
+			return -EINVAL;
+		}
+	}
 	return 0;
 err:
 	if (!r->rk)
@@ -287,7 +298,11 @@ static int repl_produce(struct repl *r, unsigned k, const struct log_record *rec
 		rd_kafka_header_add(hdrs, "dlq-reason", -1,
 				    log_dlq_reason_name(rec->dlq_reason), -1);
 	}
-	err = rd_kafka_producev(r->rk, RD_KAFKA_V_RKT(l->rkt),
+	/* Events go to their schema's topic; dead letters, whose schema id is
+	 * not to be trusted, to the one DLQ topic. */
+	unsigned route = k == LOG_KIND_EVENTS ? r->route[rec->schema_id] : 0;
+
+	err = rd_kafka_producev(r->rk, RD_KAFKA_V_RKT(route ? r->schema_rkt[route - 1] : l->rkt),
 				RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
 				RD_KAFKA_V_KEY(key, (size_t)klen),
 				RD_KAFKA_V_VALUE((void *)rec->payload, rec->payload_len),
@@ -414,6 +429,11 @@ static void repl_checkpoint(struct repl *r, bool force)
 
 static void repl_destroy_producer(struct repl *r)
 {
+	for (unsigned i = 0; i < r->topic_map.count; i++) {
+		if (r->schema_rkt[i])
+			rd_kafka_topic_destroy(r->schema_rkt[i]);
+		r->schema_rkt[i] = NULL;
+	}
 	for (int k = 0; k < LOG_KINDS; k++) {
 		if (r->logs[k].rkt)
 			rd_kafka_topic_destroy(r->logs[k].rkt);
@@ -551,6 +571,10 @@ int repl_start(struct repl **out, const struct repl_config *cfg, char *err,
 	r->cfg = *cfg;
 	if (cfg->props)
 		r->props = *cfg->props;
+	if (cfg->topic_map)
+		r->topic_map = *cfg->topic_map;
+	for (unsigned i = 0; i < r->topic_map.count; i++)
+		r->route[r->topic_map.e[i].schema_id] = (uint8_t)(i + 1);
 	pthread_mutex_init(&r->props_lock, NULL);
 	repl_broker_init(&r->broker);
 	if (r->cfg.window == 0 || r->cfg.window > REPL_WINDOW)

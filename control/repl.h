@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "control/kprop.h"
+#include "control/topics.h"
 #include "platform/counter.h"
 #include "platform/histo.h"
 #include "storage/log_service.h"
@@ -23,6 +24,7 @@ struct repl_config {
 	unsigned settings_count;
 	const struct kprop_list *props;     /* the operator's kafka.* settings, or NULL */
 	const char *topic[LOG_KINDS];       /* events topic, dead-letter topic */
+	const struct topic_map *topic_map;  /* events of these schemas elsewhere, or NULL */
 	const char *appliance_id;
 	struct log_writer *logs[LOG_KINDS]; /* for durable offsets and folders */
 	uint64_t ckpt_interval_ns;          /* checkpoint at least this often... */

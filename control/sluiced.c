@@ -261,6 +261,7 @@ static int sluiced_start_repl(struct daemon *d)
 	rc.ckpt_events = d->cfg.checkpoint_events;
 	rc.window = d->cfg.replication_window;
 	rc.props = &d->cfg.kafka_props;
+	rc.topic_map = &d->cfg.topic_map;
 	r = repl_start(&d->repl, &rc, err, sizeof(err));
 	if (r < 0)
 		plog_err("--kafka '%s': %s", d->cfg.kafka, err);

@@ -246,6 +246,24 @@ static void test_kafka_settings(void **state)
 	assert_string_equal(cfg.kafka_props.p[0].value, "lz4");
 }
 
+/* Topics per schema: from the file and the command line; a bad schema id
+ * or topic name is refused, named. */
+static void test_topic_map(void **state)
+{
+	const char *argv[] = { "sluiced", "--config", ini_path, "--topic-map", "9=nine" };
+
+	(void)state;
+	write_ini("topic.7 = seven\n");
+	assert_int_equal(parse(5, argv), 0);
+	assert_int_equal(cfg.topic_map.count, 2);
+	assert_int_equal(cfg.topic_map.e[0].schema_id, 7);
+	assert_string_equal(cfg.topic_map.e[1].name, "nine");
+	expect_refused("--topic-map", "70000=x", "from 0 to 65535");
+	expect_refused("--topic-map", "7=bad/name", "not a valid Kafka topic name");
+	expect_refused("--topic-map", "seven", "SCHEMA_ID=TOPIC");
+	expect_file_refused("workers = 1\n\ntopic.x = seven\n", "topic.x");
+}
+
 static void test_metrics_address(void **state)
 {
 	const char *good[] = { "sluiced", "--metrics", "[::1]:9611" };
@@ -271,6 +289,7 @@ int main(void)
 		cmocka_unit_test(test_reload),
 		cmocka_unit_test(test_metrics_address),
 		cmocka_unit_test(test_kafka_settings),
+		cmocka_unit_test(test_topic_map),
 	};
 	int fd, rc;
 
