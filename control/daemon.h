@@ -19,6 +19,7 @@
 
 struct daemon {
 	struct sluiced_config cfg;
+	uint64_t start_epoch;        /* this run's number on the data folder */
 	int data_dir_lock;          /* held open for the daemon's life */
 	const struct source_ops *source_ops;
 	struct source *source;

@@ -279,12 +279,13 @@ static int repl_produce(struct repl *r, unsigned k, const struct log_record *rec
 {
 	struct repl_log *l = &r->logs[k];
 	rd_kafka_headers_t *hdrs = rd_kafka_headers_new(8);
-	char key[24], id[48];
+	char key[24], id[200];  /* --appliance-id is at most 128 bytes */
 	int klen = snprintf(key, sizeof(key), "%" PRIu64, rec->source_id);
 	/* A dead letter has no trustworthy ids of its own: its id is its place
-	 * in this appliance's DLQ log, stable across restarts. */
+	 * in this appliance's DLQ log, stable across restarts, and the
+	 * appliance's id, so that no two appliances of a fleet share one. */
 	int idlen = k == LOG_KIND_DLQ
-			    ? snprintf(id, sizeof(id), "dlq-%" PRIu64, offset)
+			    ? snprintf(id, sizeof(id), "dlq-%s-%" PRIu64, r->cfg.appliance_id, offset)
 			    : snprintf(id, sizeof(id), "%" PRIu64 "-%" PRIu64, rec->source_id,
 				       rec->seq);
 	rd_kafka_resp_err_t err;

@@ -18,6 +18,7 @@
 #include "control/metrics.h"
 #include "control/stats.h"
 #include "platform/clock.h"
+#include "platform/crc32c.h"
 #include "platform/eal.h"
 #include "platform/hugepages.h"
 #include "platform/path.h"
@@ -150,6 +151,14 @@ static int sluiced_take_data_dir(struct daemon *d)
 			 DATADIR_LOCK_FILE, strerror(-rc));
 	else
 		d->data_dir_lock = rc;
+	if (rc >= 0) {
+		int e = datadir_next_epoch(d->cfg.data_dir, &d->start_epoch);
+
+		if (e < 0)
+			plog_err("--data-dir '%s': start-epoch.ckpt: %s", d->cfg.data_dir,
+				 strerror(-e));
+		rc = e < 0 ? e : rc;
+	}
 	return rc < 0 ? rc : 0;
 }
 
@@ -224,6 +233,12 @@ static int sluiced_open_pipeline(struct daemon *d)
 			.enqueue_retry_ns = d->cfg.enqueue_retry_us * 1000,
 			.flush_ns = d->cfg.flush_us * 1000,
 			.refuse = &d->refuse_intake,
+			/* Two CRC-32Cs make a 64-bit salt of the appliance id. */
+			.raw_id_salt = (uint64_t)crc32c(d->cfg.appliance_id,
+							 strlen(d->cfg.appliance_id)) << 32 |
+				       crc32c_extend(0x736c7563u, d->cfg.appliance_id,
+						     strlen(d->cfg.appliance_id)),
+			.raw_seq_base = d->start_epoch << 40,
 		};
 
 		d->workers[i] = worker_create(&wc);

@@ -161,8 +161,8 @@ static uint64_t worker_raw_next_seq(struct worker *w, uint64_t peer_id)
 static void worker_handle_raw(struct worker *w, const struct rx_pkt *pkt)
 {
 	struct log_record rec = {
-		.source_id = pkt->peer_id,
-		.seq = worker_raw_next_seq(w, pkt->peer_id),
+		.source_id = pkt->peer_id ^ w->cfg.raw_id_salt,
+		.seq = w->cfg.raw_seq_base + worker_raw_next_seq(w, pkt->peer_id),
 		.event_time_ns = pkt->arrival_ns,
 		.arrival_ns = pkt->arrival_ns,
 		.payload = pkt->data,

@@ -47,6 +47,11 @@ struct worker_config {
 	enum worker_mode mode;
 	uint64_t enqueue_retry_ns;   /* bound on waiting for queue or pool */
 	uint64_t flush_ns;           /* a partly filled batch waits at most this */
+	/* Raw mode: source ids are the sender's address hash XOR this (the
+	 * appliance's own), seqs start at this base (the run's epoch << 40),
+	 * so no two appliances, and no two runs, give one id to two events. */
+	uint64_t raw_id_salt;
+	uint64_t raw_seq_base;
 	/* Set by the control plane while the disk is below its refuse mark:
 	 * new records are counted as disk_full instead of accepted. NULL: no gate. */
 	const _Atomic bool *refuse;

@@ -9,6 +9,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "storage/checkpoint.h"
 #include "storage/log_segment.h"
 
 static int datadir_open(const char *dir, int flags)
@@ -76,4 +77,21 @@ pid_t datadir_holder(const char *dir)
 	}
 	close(fd);
 	return pid;
+}
+
+int datadir_next_epoch(const char *dir, uint64_t *epoch)
+{
+	char path[LOG_PATH_MAX];
+	uint64_t v = 0;
+	int rc;
+
+	if (snprintf(path, sizeof(path), "%s/start-epoch.ckpt", dir) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	rc = ckpt_read(path, &v);
+	if (rc < 0 && rc != -ENOENT)
+		return rc;  /* damaged: refuse rather than reuse an epoch */
+	rc = ckpt_write(path, v + 1);
+	if (rc == 0)
+		*epoch = v + 1;
+	return rc;
 }

@@ -5,6 +5,7 @@
 #ifndef SLUICE_STORAGE_DATADIR_H
 #define SLUICE_STORAGE_DATADIR_H
 
+#include <stdint.h>
 #include <sys/types.h>
 
 #define DATADIR_LOCK_FILE "sluiced.lock"
@@ -17,5 +18,11 @@ int datadir_lock(const char *dir, pid_t *holder);
 /* The PID of the process holding the folder, 0 when nobody does, or
  * -errno. Takes nothing: for readers such as `sluicectl log verify`. */
 pid_t datadir_holder(const char *dir);
+
+/* Counts the starts of the daemon on this folder: reads, increments and
+ * durably writes DIR/start-epoch.ckpt, and returns the new count (1 on a
+ * new folder) in *epoch. Raw mode numbers each run's datagrams from it, so
+ * event ids never repeat across restarts. Returns 0 or -errno. */
+int datadir_next_epoch(const char *dir, uint64_t *epoch);
 
 #endif
