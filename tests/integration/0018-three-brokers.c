@@ -1,0 +1,114 @@
+/* 0018: a three-broker cluster (replication factor 3, min.insync.replicas
+ * 2, from kafka-local --brokers 3, beside the suite's one-broker cluster).
+ * During a paced burst one broker is stopped and started again, then the
+ * broker hosting the active controller is killed with SIGKILL and started
+ * again. Replication waits and resumes: Kafka ends with every event of
+ * the log (kcat counts each event-id), none lost. */
+#include <inttypes.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "itest.h"
+
+#define SOURCES 20u
+#define EVENTS 240000u   /* 8 s at 30 k/s */
+#define CLUSTER "SLUICE_KAFKA_HOME=/var/tmp/sluice-kafka3 SLUICE_KAFKA_PORT=29092 " \
+		"SLUICE_KAFKA_LIB=/var/tmp/sluice-kafka/lib"
+
+IT_FIXTURE("it0018")
+
+static char boot3[256];
+
+static void cluster(const char *args, char *out, size_t size)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "%s timeout 300 '%s' %s", CLUSTER, it_path("KAFKA_LOCAL"), args);
+	if (it_run(cmd, out, size) != 0)
+		fail_msg("kafka-local %s failed: %s", args, out ? out : "");
+}
+
+static void test_three_brokers(void **state)
+{
+	char cmd[1024], out[4096], data[256];
+	struct it_marks in_log = { .sources = SOURCES, .per_source = EVENTS / SOURCES };
+	struct it_marks in_kafka = { .sources = SOURCES, .per_source = EVENTS / SOURCES };
+	uint64_t deadline, missing;
+	unsigned leader;
+	FILE *gen;
+
+	(void)state;
+	cluster("start --brokers 3", out, sizeof(out));
+	/* The bootstrap list is the last line. */
+	char *last = strrchr(out, '\n');
+
+	while (last && last > out && !last[1]) {
+		*last = '\0';
+		last = strrchr(out, '\n');
+	}
+	snprintf(boot3, sizeof(boot3), "%s", last ? last + 1 : out);
+	fprintf(stderr, "0018: cluster %s\n", boot3);
+	assert_int_equal(it_daemon_start(&daemon_, boot3, topic, NULL), 0);
+	snprintf(cmd, sizeof(cmd), "'%s' --target %s --sources %u --count %u --rate 30000",
+		 it_path("SLUICE_GEN"), daemon_.listen, SOURCES, EVENTS);
+	gen = popen(cmd, "r");
+	assert_non_null(gen);
+	sleep(2);
+	cluster("stop --broker 2", NULL, 0);
+	sleep(3);
+	cluster("start", NULL, 0);
+	cluster("controller", out, sizeof(out));
+	leader = (unsigned)strtoul(out, NULL, 10);
+	assert_true(leader >= 1 && leader <= 3);
+	fprintf(stderr, "0018: killing broker %u, the active controller\n", leader);
+	snprintf(cmd, sizeof(cmd), "kill -9 $(cat /var/tmp/sluice-kafka3/broker-%u/pid)", leader);
+	assert_int_equal(it_run(cmd, NULL, 0), 0);
+	sleep(3);
+	cluster("start", NULL, 0);
+	while (fgets(out, sizeof(out), gen))
+		;
+	pclose(gen);
+	deadline = it_now_ms() + 240000;
+	do {
+		usleep(500000);
+		assert_int_equal(it_stats(&daemon_, json, sizeof(json)), 0);
+	} while ((it_json_u64(json, "replication_lag_events") != 0 ||
+		  it_json_u64(json, "frames_received") == 0) && it_now_ms() < deadline);
+	fprintf(stderr, "0018: %s\n", json);
+	assert_true(it_json_u64(json, "replication_lag_events") == 0);
+	assert_int_equal(it_daemon_stop(&daemon_, SIGTERM, 60), 0);
+	snprintf(data, sizeof(data), "%s/data", daemon_.dir);
+	assert_int_equal(it_log_vs_kafka(data, boot3, topic, &in_log, &in_kafka, &missing), 0);
+	fprintf(stderr, "0018: log %" PRIu64 ", Kafka %" PRIu64 " (%" PRIu64 " duplicates), "
+		"missing %" PRIu64 "\n", in_log.lines, in_kafka.lines, in_kafka.dups, missing);
+	assert_true(in_log.lines > 0 && missing == 0 && in_kafka.bad == 0);
+	free(in_log.seen);
+	free(in_kafka.seen);
+}
+
+static int teardown_cluster(void **state)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "%s '%s' stop", CLUSTER, it_path("KAFKA_LOCAL"));
+	it_run(cmd, NULL, 0);  /* the rest of the suite wants the CPU back */
+	return teardown(state);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_three_brokers, setup, teardown_cluster),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
