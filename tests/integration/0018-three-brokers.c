@@ -55,7 +55,7 @@ static void test_three_brokers(void **state)
 		*last = '\0';
 		last = strrchr(out, '\n');
 	}
-	snprintf(boot3, sizeof(boot3), "%s", last ? last + 1 : out);
+	snprintf(boot3, sizeof(boot3), "%.200s", last ? last + 1 : out);
 	fprintf(stderr, "0018: cluster %s\n", boot3);
 	assert_int_equal(it_daemon_start(&daemon_, boot3, topic, NULL), 0);
 	snprintf(cmd, sizeof(cmd), "'%s' --target %s --sources %u --count %u --rate 30000",
