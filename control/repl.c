@@ -211,6 +211,7 @@ static int repl_create_producer(struct repl *r, char *err, size_t err_size)
 	rd_kafka_conf_set_stats_cb(conf, repl_stats_cb);
 	rd_kafka_conf_set_log_cb(conf, repl_log_cb);
 	rd_kafka_conf_set_opaque(conf, r);
+	repl_broker_reset(&r->broker);
 	r->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, err_size);
 	if (!r->rk)
 		goto err;  /* conf is still ours on failure */

@@ -131,3 +131,12 @@ void repl_broker_snapshot(struct repl_broker *b, struct repl_broker_state *out)
 	*out = b->s;
 	pthread_mutex_unlock(&b->lock);
 }
+
+void repl_broker_reset(struct repl_broker *b)
+{
+	pthread_mutex_lock(&b->lock);
+	b->s.connected = false;
+	b->s.brokers_up = b->s.brokers_known = 0;
+	b->s.brokers[0] = '\0';
+	pthread_mutex_unlock(&b->lock);
+}

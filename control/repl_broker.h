@@ -51,4 +51,7 @@ void repl_broker_acked(struct repl_broker *b);
 
 void repl_broker_snapshot(struct repl_broker *b, struct repl_broker_state *out);
 
+/* A new producer: nothing is known of its connections yet. */
+void repl_broker_reset(struct repl_broker *b);
+
 #endif

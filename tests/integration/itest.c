@@ -309,13 +309,15 @@ static void it_mark(struct it_marks *m, uint64_t src, uint64_t seq)
 		m->dups++;
 }
 
+const char *it_kcat_args = "";
+
 int it_kcat_mark(const char *bootstrap, const char *topic, struct it_marks *m)
 {
 	char cmd[1024], line[1024];
 	FILE *p;
 
-	snprintf(cmd, sizeof(cmd), "kcat -b '%s' -C -t '%s' -o beginning -e -q -f '%%k|%%h\\n'",
-		 bootstrap, topic);
+	snprintf(cmd, sizeof(cmd), "kcat -b '%s' %s -C -t '%s' -o beginning -e -q -f '%%k|%%h\\n'",
+		 bootstrap, it_kcat_args, topic);
 	p = popen(cmd, "r");
 	if (!p)
 		return -1;

@@ -89,6 +89,9 @@ struct it_marks {
 	uint64_t lines, dups, bad;
 };
 
+/* Extra kcat arguments for a secured cluster (-X ...); "" by default. */
+extern const char *it_kcat_args;
+
 /* Reads a whole topic with kcat and counts each event-id it finds; checks
  * key == source id and that every DESIGN.md header is present. */
 int it_kcat_mark(const char *bootstrap, const char *topic, struct it_marks *m);
