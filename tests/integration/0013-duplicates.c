@@ -24,17 +24,6 @@
 
 IT_FIXTURE("it0013")
 
-static void wait_lag_zero(int timeout_s)
-{
-	uint64_t deadline = it_now_ms() + (uint64_t)timeout_s * 1000;
-
-	do {
-		usleep(200000);
-		assert_int_equal(it_stats(&daemon_, json, sizeof(json)), 0);
-	} while (it_json_u64(json, "replication_lag_events") != 0 && it_now_ms() < deadline);
-	assert_true(it_json_u64(json, "replication_lag_events") == 0);
-}
-
 static void test_duplicates_bounded(void **state)
 {
 	char cmd[1024], out[4096];
@@ -63,7 +52,7 @@ static void test_duplicates_bounded(void **state)
 	pclose(gen);
 
 	assert_int_equal(it_daemon_start(&daemon_, bootstrap, topic, NULL), 0);
-	wait_lag_zero(120);
+	assert_int_equal(it_wait_replicated(&daemon_, 0, 120, json, sizeof(json)), 0);
 	assert_int_equal(it_daemon_stop(&daemon_, SIGTERM, 60), 0);
 	snprintf(cmd, sizeof(cmd), "%s/data", daemon_.dir);
 	assert_int_equal(it_log_vs_kafka(cmd, bootstrap, topic, &in_log, &in_kafka, &missing), 0);

@@ -45,15 +45,8 @@ static void send_burst(unsigned seq_base)
 
 static void wait_replicated(uint64_t events)
 {
-	uint64_t deadline = it_now_ms() + 60000;
-
-	do {
-		usleep(200000);
-		assert_int_equal(it_stats(&daemon_, json, sizeof(json)), 0);
-	} while ((it_json_u64(json, "events_durable") < events ||
-		  it_json_u64(json, "replication_lag_events") != 0) && it_now_ms() < deadline);
+	assert_int_equal(it_wait_replicated(&daemon_, events, 60, json, sizeof(json)), 0);
 	assert_true(it_json_u64(json, "events_durable") == events);
-	assert_true(it_json_u64(json, "replication_lag_events") == 0);
 }
 
 static void test_settings_reload(void **state)

@@ -387,3 +387,20 @@ int it_log_verify(const char *data_dir)
 		fprintf(stderr, "log verify of %s (exit %d):\n%s", data_dir, rc, out);
 	return rc;
 }
+
+int it_wait_replicated(const struct it_daemon *d, uint64_t events, int timeout_s, char *json,
+		       size_t size)
+{
+	uint64_t deadline = it_now_ms() + (uint64_t)timeout_s * 1000;
+
+	do {
+		usleep(200000);
+		if (it_stats(d, json, size) != 0)
+			continue;
+		if (it_json_u64(json, "events_durable") >= events &&
+		    it_json_u64(json, "replication_lag_events") == 0)
+			return 0;
+	} while (it_now_ms() < deadline);
+	fprintf(stderr, "not replicated in %d s: %s\n", timeout_s, json);
+	return -1;
+}
