@@ -5,74 +5,18 @@
  * arrived (at-least-once; the event-id header lets sinks drop duplicates).
  * A failed report rewinds to the acknowledged offset once nothing is in
  * flight, and the records re-sent are counted. */
-#include "control/repl.h"
-#include "control/repl_broker.h"
-#include "control/repl_ckpt.h"
+#include "control/repl_impl.h"
 
 #include <errno.h>
 #include <inttypes.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <librdkafka/rdkafka.h>
-
-#include "dataplane/slf.h"
 #include "platform/clock.h"
 #include "platform/plog.h"
 #include "storage/checkpoint.h"
-#include "storage/log_reader.h"
 #include "storage/log_repair.h"
-
-/* The bitmap of delivery reports: records in flight per log, at most (the
- * configured window is smaller). */
-#define REPL_WINDOW (1u << 20)
-#define REPL_PRODUCE_PER_ROUND 20000u   /* then poll, so reports keep flowing */
-#define REPL_CKPT_NAME "replicated.ckpt"
-#define REPL_RESTART_BACKOFF_NS 1000000000ull
-
-struct repl_log {
-	struct log_writer *lw;
-	rd_kafka_topic_t *rkt;
-	char ckpt_path[LOG_PATH_MAX];
-	struct log_reader *reader;
-	struct log_batch_view view;      /* batch being produced */
-	bool view_live;
-	uint32_t view_pos;
-	uint64_t view_index;
-	uint64_t next_offset;            /* next record to produce */
-	uint64_t acked_low;              /* all below are acknowledged */
-	uint64_t ckpt_posted;            /* last offset given to the checkpoint writer */
-	uint64_t ckpt_ns;
-	bool rewind;                     /* a report failed */
-	int read_error;                  /* last error reading the log, said once */
-	uint64_t *window;                /* REPL_WINDOW bits, by offset */
-};
-
-struct repl {
-	struct repl_config cfg;
-	rd_kafka_t *rk;
-	struct repl_log logs[LOG_KINDS];
-	struct repl_ckpt *ckpt;
-	struct repl_broker broker;
-	struct topic_map topic_map;
-	rd_kafka_topic_t *schema_rkt[TOPICS_MAP_MAX];  /* by topic_map entry */
-	uint8_t route[UINT16_MAX + 1];   /* schema id -> map entry + 1; 0: --topic */
-	struct kprop_list props;         /* the producer's kafka.* settings */
-	struct kprop_list props_next;    /* under props_lock, from SIGHUP */
-	pthread_mutex_t props_lock;
-	_Atomic bool props_changed;
-	pthread_t thread;
-	_Atomic bool stop;
-	_Atomic bool paused;
-	_Atomic bool inject_fatal;
-	_Atomic uint64_t drain_deadline_ns;
-	bool joined;
-	int result;
-	struct repl_stats stats;
-};
 
 uint64_t repl_checkpoint_offset(const char *log_dir)
 {
@@ -81,161 +25,6 @@ uint64_t repl_checkpoint_offset(const char *log_dir)
 
 	snprintf(path, sizeof(path), "%s/%s", log_dir, REPL_CKPT_NAME);
 	return ckpt_read(path, &off) == 0 ? off : 0;
-}
-
-static bool repl_bit_test_clear(uint64_t *w, uint64_t off)
-{
-	uint64_t i = off % REPL_WINDOW, m = 1ull << (i % 64);
-	bool set = w[i / 64] & m;
-
-	w[i / 64] &= ~m;
-	return set;
-}
-
-/* Arrival to acknowledgement, from the message's own arrival-time header. */
-static void repl_observe_ack(struct repl_log_stats *st, const rd_kafka_message_t *m)
-{
-	rd_kafka_headers_t *hdrs;
-	const void *val;
-	size_t size;
-	uint64_t arrival = 0, now;
-
-	if (rd_kafka_message_headers(m, &hdrs) != RD_KAFKA_RESP_ERR_NO_ERROR ||
-	    rd_kafka_header_get_last(hdrs, "arrival-time", &val, &size) !=
-		    RD_KAFKA_RESP_ERR_NO_ERROR)
-		return;
-	for (size_t i = 0; i < size && i < 20; i++) {
-		char c = ((const char *)val)[i];
-
-		if (c < '0' || c > '9')
-			return;
-		arrival = arrival * 10 + (uint64_t)(c - '0');
-	}
-	now = clock_real_ns();
-	histo_observe(&st->ack_latency, now > arrival ? (now - arrival) / 1000 : 0, 1);
-}
-
-static void repl_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
-{
-	struct repl *r = opaque;
-	uint64_t tag = (uint64_t)(uintptr_t)m->_private, off = tag >> 1;
-	unsigned k = (unsigned)(tag & 1);
-	struct repl_log *l = &r->logs[k];
-	struct repl_log_stats *st = &r->stats.log[k];
-
-	(void)rk;
-	if (m->err) {
-		counter_add(&st->failed, 1);
-		if (!l->rewind)
-			plog_warn("replication of %s offset %" PRIu64 " failed: %s; will re-send",
-				  rd_kafka_topic_name(l->rkt), off, rd_kafka_err2str(m->err));
-		l->rewind = true;
-		return;
-	}
-	counter_add(&st->acked, 1);
-	counter_add(&st->acked_bytes, m->len);
-	repl_broker_acked(&r->broker);
-	repl_observe_ack(st, m);
-	if (off < l->acked_low)
-		return;  /* an old duplicate after a rewind */
-	l->window[(off % REPL_WINDOW) / 64] |= 1ull << (off % 64);
-	while (repl_bit_test_clear(l->window, l->acked_low))
-		l->acked_low++;
-	counter_set(&st->acked_offset, l->acked_low);
-}
-
-static void repl_error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
-{
-	struct repl *r = opaque;
-
-	(void)rk;
-	/* Transient broker errors are retried by librdkafka; said once. */
-	repl_broker_error(&r->broker, err, rd_kafka_err2name(err), reason);
-}
-
-static int repl_stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)
-{
-	struct repl *r = opaque;
-
-	(void)rk;
-	repl_broker_stats(&r->broker, json, len);
-	return 0;  /* librdkafka frees json */
-}
-
-/* librdkafka's own log lines repeat what the error callback said: they go
- * to the daemon log at debug level only. */
-static void repl_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
-{
-	(void)rk;
-	(void)level;
-	plog_debug("kafka: %s: %s", fac, buf);
-}
-
-static int repl_conf_set(rd_kafka_conf_t *conf, const char *k, const char *v,
-			 char *err, size_t err_size)
-{
-	return rd_kafka_conf_set(conf, k, v, err, err_size) == RD_KAFKA_CONF_OK ? 0 : -EINVAL;
-}
-
-static int repl_create_producer(struct repl *r, char *err, size_t err_size)
-{
-	rd_kafka_conf_t *conf = rd_kafka_conf_new();
-	static const char *settings[][2] = {
-		{ "enable.idempotence", "true" },
-		{ "acks", "all" },
-		{ "linger.ms", "2" },
-		{ "batch.num.messages", "10000" },
-		{ "queue.buffering.max.messages", "1000000" },
-		{ "queue.buffering.max.kbytes", "524288" },
-		{ "message.timeout.ms", "300000" },
-		{ "reconnect.backoff.max.ms", "1000" },
-		{ "log_level", "4" },
-		{ "statistics.interval.ms", "5000" },  /* broker states for status */
-	};
-
-	if (repl_conf_set(conf, "bootstrap.servers", r->cfg.brokers, err, err_size) < 0)
-		goto err;
-	for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++)
-		if (repl_conf_set(conf, settings[i][0], settings[i][1], err, err_size) < 0)
-			goto err;
-	for (unsigned i = 0; i < r->cfg.settings_count; i++)
-		if (repl_conf_set(conf, r->cfg.settings[i][0], r->cfg.settings[i][1], err,
-				  err_size) < 0)
-			goto err;
-	for (unsigned i = 0; i < r->props.count; i++)
-		if (repl_conf_set(conf, r->props.p[i].name, r->props.p[i].value, err,
-				  err_size) < 0)
-			goto err;
-	rd_kafka_conf_set_dr_msg_cb(conf, repl_dr_cb);
-	rd_kafka_conf_set_error_cb(conf, repl_error_cb);
-	rd_kafka_conf_set_stats_cb(conf, repl_stats_cb);
-	rd_kafka_conf_set_log_cb(conf, repl_log_cb);
-	rd_kafka_conf_set_opaque(conf, r);
-	repl_broker_reset(&r->broker);
-	r->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, err_size);
-	if (!r->rk)
-		goto err;  /* conf is still ours on failure */
-	for (int k = 0; k < LOG_KINDS; k++) {
-		r->logs[k].rkt = rd_kafka_topic_new(r->rk, r->cfg.topic[k], NULL);
-		if (!r->logs[k].rkt) {
-			snprintf(err, err_size, "topic '%s': %s", r->cfg.topic[k],
-				 rd_kafka_err2str(rd_kafka_last_error()));
-			return -EINVAL;
-		}
-	}
-	for (unsigned i = 0; i < r->topic_map.count; i++) {
-		r->schema_rkt[i] = rd_kafka_topic_new(r->rk, r->topic_map.e[i].name, NULL);
-		if (!r->schema_rkt[i]) {
-			snprintf(err, err_size, "topic '%s': %s", r->topic_map.e[i].name,
-				 rd_kafka_err2str(rd_kafka_last_error()));
-			return -EINVAL;
-		}
-	}
-	return 0;
-err:
-	if (!r->rk)
-		rd_kafka_conf_destroy(conf);
-	return -EINVAL;
 }
 
 /* Positions a log's reader at its acknowledged offset. */
@@ -263,59 +52,6 @@ static void repl_log_rewind(struct repl *r, unsigned k)
 	if (rc < 0)
 		plog_err("replication: reopening %s at %" PRIu64 ": %s",
 			 log_writer_dir(l->lw), from, strerror(-rc));
-}
-
-static void repl_header_u64(rd_kafka_headers_t *hdrs, const char *name, uint64_t v)
-{
-	char buf[24];
-	int n = snprintf(buf, sizeof(buf), "%" PRIu64, v);
-
-	rd_kafka_header_add(hdrs, name, -1, buf, n);
-}
-
-/* Produces one record. Returns 0, or -ENOBUFS when librdkafka's queue is
- * full (try again after a poll), or another -errno. */
-static int repl_produce(struct repl *r, unsigned k, const struct log_record *rec,
-			uint64_t offset)
-{
-	struct repl_log *l = &r->logs[k];
-	rd_kafka_headers_t *hdrs = rd_kafka_headers_new(8);
-	char key[24], id[200];  /* --appliance-id is at most 128 bytes */
-	int klen = snprintf(key, sizeof(key), "%" PRIu64, rec->source_id);
-	/* A dead letter has no trustworthy ids of its own: its id is its place
-	 * in this appliance's DLQ log, stable across restarts, and the
-	 * appliance's id, so that no two appliances of a fleet share one. */
-	int idlen = k == LOG_KIND_DLQ
-			    ? snprintf(id, sizeof(id), "dlq-%s-%" PRIu64, r->cfg.appliance_id, offset)
-			    : snprintf(id, sizeof(id), "%" PRIu64 "-%" PRIu64, rec->source_id,
-				       rec->seq);
-	rd_kafka_resp_err_t err;
-
-	rd_kafka_header_add(hdrs, "event-id", -1, id, idlen);
-	repl_header_u64(hdrs, "event-time", rec->event_time_ns);
-	repl_header_u64(hdrs, "arrival-time", rec->arrival_ns);
-	repl_header_u64(hdrs, "schema-id", rec->schema_id);
-	rd_kafka_header_add(hdrs, "appliance-id", -1, r->cfg.appliance_id, -1);
-	if (k == LOG_KIND_DLQ) {
-		rd_kafka_header_add(hdrs, "dlq-reason", -1,
-				    log_dlq_reason_name(rec->dlq_reason), -1);
-	}
-	/* Events go to their schema's topic; dead letters, whose schema id is
-	 * not to be trusted, to the one DLQ topic. */
-	unsigned route = k == LOG_KIND_EVENTS ? r->route[rec->schema_id] : 0;
-
-	err = rd_kafka_producev(r->rk, RD_KAFKA_V_RKT(route ? r->schema_rkt[route - 1] : l->rkt),
-				RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-				RD_KAFKA_V_KEY(key, (size_t)klen),
-				RD_KAFKA_V_VALUE((void *)rec->payload, rec->payload_len),
-				RD_KAFKA_V_HEADERS(hdrs),
-				RD_KAFKA_V_OPAQUE((void *)(uintptr_t)(offset << 1 | k)),
-				RD_KAFKA_V_END);
-	if (err) {
-		rd_kafka_headers_destroy(hdrs);  /* ours until producev succeeds */
-		return err == RD_KAFKA_RESP_ERR__QUEUE_FULL ? -ENOBUFS : -EIO;
-	}
-	return 0;
 }
 
 /* The reader met a bad batch in a sealed segment: move that segment aside
@@ -426,27 +162,6 @@ static void repl_checkpoint(struct repl *r, bool force)
 		repl_ckpt_post(r->ckpt, k, l->acked_low);
 		l->ckpt_posted = l->acked_low;
 		l->ckpt_ns = now;
-	}
-}
-
-static void repl_destroy_producer(struct repl *r)
-{
-	for (unsigned i = 0; i < r->topic_map.count; i++) {
-		if (r->schema_rkt[i])
-			rd_kafka_topic_destroy(r->schema_rkt[i]);
-		r->schema_rkt[i] = NULL;
-	}
-	for (int k = 0; k < LOG_KINDS; k++) {
-		if (r->logs[k].rkt)
-			rd_kafka_topic_destroy(r->logs[k].rkt);
-		r->logs[k].rkt = NULL;
-	}
-	if (r->rk) {
-		/* Whatever librdkafka still holds is in the log: a rewind or the
-		 * checkpoint brings it back. */
-		rd_kafka_purge(r->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-		rd_kafka_destroy(r->rk);
-		r->rk = NULL;
 	}
 }
 
