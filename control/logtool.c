@@ -32,9 +32,7 @@ static int logtool_verify_log(const char *dir, uint8_t *buf, struct log_codec *c
 	uint64_t base, expect, next;
 	int rc;
 
-	rc = log_segment_find(dir, 0, &base);
-	if (rc == -ENOENT)
-		rc = log_segment_next(dir, 0, &base);
+	rc = log_segment_first(dir, &base);
 	if (rc == -ENOENT)
 		return 0;  /* an empty log */
 	if (rc < 0)
@@ -206,9 +204,7 @@ int logtool_segments(const char *data_dir, const uint64_t durable[2],
 
 	for (int k = 0; k < LOG_KINDS; k++) {
 		snprintf(dir, sizeof(dir), "%s/%s", data_dir, log_kind_name(k));
-		rc = log_segment_find(dir, 0, &base);
-		if (rc == -ENOENT)
-			rc = log_segment_next(dir, 0, &base);
+		rc = log_segment_first(dir, &base);
 		while (rc == 0) {
 			int more = log_segment_next(dir, base, &next) == 0;
 			uint64_t end = more ? next : durable[k];

@@ -4,7 +4,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <fcntl.h>
@@ -258,9 +257,7 @@ int log_reader_open_time(struct log_reader **out, const char *dir, uint64_t t)
 	int rc = !ix || !buf ? -ENOMEM : log_codec_create(&codec, 0);
 
 	if (rc == 0)
-		rc = log_segment_find(dir, 0, &base);
-	if (rc == -ENOENT)
-		rc = log_segment_next(dir, 0, &base);
+		rc = log_segment_first(dir, &base);
 	/* Oldest first: the first segment holding a record at or after t. */
 	for (unsigned n = 0; rc == 0 && n < LOG_READER_SEGMENTS_MAX; n++) {
 		any = true;
@@ -295,8 +292,7 @@ static uint64_t log_reader_bytes_after(const char *dir, uint64_t base)
 	if (!d)
 		return 0;
 	while ((de = readdir(d)) != NULL) {
-		if (strlen(de->d_name) != 24 || strcmp(de->d_name + 20, ".log") != 0 ||
-		    sscanf(de->d_name, "%20" SCNu64, &b) != 1 || b <= base)
+		if (log_segment_parse_name(de->d_name, &b) < 0 || b <= base)
 			continue;
 		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) < (int)sizeof(path) &&
 		    stat(path, &st) == 0)

@@ -65,9 +65,7 @@ int log_repair_step(const char *dir, uint64_t *cursor, bool *started,
 	uint64_t base, next;
 	int rc = 0;
 
-	rc = *started ? log_segment_next(dir, *cursor, &base) : log_segment_find(dir, 0, &base);
-	if (rc == -ENOENT && !*started)
-		rc = log_segment_next(dir, 0, &base);
+	rc = *started ? log_segment_next(dir, *cursor, &base) : log_segment_first(dir, &base);
 	for (unsigned n = 0; rc == 0 && n < LOG_REPAIR_CHECKS_PER_STEP; n++) {
 		if (log_segment_next(dir, base, &next) < 0)
 			break;  /* the newest is the writer's */

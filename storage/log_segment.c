@@ -21,8 +21,7 @@ int log_segment_path(char *buf, size_t size, const char *dir, uint64_t base)
 	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 
-/* Parses "%020llu.log"; returns 0 and the base, or -EINVAL. */
-static int log_segment_parse_name(const char *name, uint64_t *base)
+int log_segment_parse_name(const char *name, uint64_t *base)
 {
 	uint64_t v = 0;
 	int i;
@@ -74,6 +73,13 @@ int log_segment_find(const char *dir, uint64_t offset, uint64_t *base)
 int log_segment_next(const char *dir, uint64_t after, uint64_t *base)
 {
 	return log_segment_search(dir, after, 1, base);
+}
+
+int log_segment_first(const char *dir, uint64_t *base)
+{
+	int rc = log_segment_find(dir, 0, base);
+
+	return rc == -ENOENT ? log_segment_next(dir, 0, base) : rc;
 }
 
 void log_segment_header_encode(uint8_t *p, uint64_t base, uint64_t created_ns)

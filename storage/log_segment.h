@@ -29,6 +29,10 @@ int log_segment_path(char *buf, size_t size, const char *dir, uint64_t base);
 int log_segment_find(const char *dir, uint64_t offset, uint64_t *base);
 /* Smallest segment base > after: 0 and *base set, -ENOENT if none. */
 int log_segment_next(const char *dir, uint64_t after, uint64_t *base);
+/* The oldest segment's base: 0 and *base set, -ENOENT for an empty log. */
+int log_segment_first(const char *dir, uint64_t *base);
+/* Parses a segment file name, "%020llu.log": 0 and *base, or -EINVAL. */
+int log_segment_parse_name(const char *name, uint64_t *base);
 
 void log_segment_header_encode(uint8_t *p, uint64_t base, uint64_t created_ns);
 /* Checks magic, version, size and CRC; returns 0 or -EBADMSG. */

@@ -23,10 +23,8 @@ static int retention_list(const char *dir, struct retention_seg *segs, unsigned 
 	struct stat st;
 	uint64_t base;
 	unsigned n = 0;
-	int rc = log_segment_find(dir, 0, &base);
+	int rc = log_segment_first(dir, &base);
 
-	if (rc == -ENOENT)
-		rc = log_segment_next(dir, 0, &base);
 	while (rc == 0 && n < max) {
 		rc = log_segment_path(path, sizeof(path), dir, base);
 		if (rc < 0)

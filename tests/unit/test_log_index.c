@@ -58,7 +58,7 @@ static void write_log(void)
 	assert_int_equal(log_writer_flush(lw), 0);
 	log_writer_close(lw);
 	nbases = 0;
-	for (int rc = log_segment_find(dir, 0, &base); rc == 0 && nbases < 256;
+	for (int rc = log_segment_first(dir, &base); rc == 0 && nbases < 256;
 	     rc = log_segment_next(dir, base, &base))
 		bases[nbases++] = base;
 	assert_true(nbases >= 4);

@@ -51,10 +51,8 @@ static unsigned count_segments(void)
 {
 	uint64_t base;
 	unsigned n = 0;
-	int rc = log_segment_find(dir, 0, &base);
+	int rc = log_segment_first(dir, &base);
 
-	if (rc == -ENOENT)
-		rc = log_segment_next(dir, 0, &base);
 	while (rc == 0) {
 		n++;
 		rc = log_segment_next(dir, base, &base);
