@@ -27,25 +27,6 @@ struct log_reader {
 	uint64_t skipped;       /* records in quarantined segments passed over */
 };
 
-/* Reads exactly len bytes; -ENODATA at end of file. */
-static int log_reader_pread(int fd, uint8_t *buf, size_t len, uint64_t off)
-{
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = pread(fd, buf + done, len - done, (off_t)(off + done));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -ENODATA;
-		done += (size_t)n;
-	}
-	return 0;
-}
-
 static int log_reader_open_segment(struct log_reader *r, uint64_t base)
 {
 	char path[LOG_PATH_MAX];
@@ -57,7 +38,7 @@ static int log_reader_open_segment(struct log_reader *r, uint64_t base)
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	rc = log_reader_pread(fd, r->buf, LOG_SEGMENT_HEADER_BYTES, 0);
+	rc = log_segment_pread(fd, r->buf, LOG_SEGMENT_HEADER_BYTES, 0);
 	if (rc == 0)
 		rc = log_segment_header_check(r->buf, base);
 	if (rc < 0) {
@@ -94,7 +75,7 @@ static int log_reader_skip(struct log_reader *r)
 	int rc;
 
 	for (;;) {
-		rc = log_reader_pread(r->fd, r->buf, LOG_BATCH_HEADER_BYTES, r->file_pos);
+		rc = log_segment_pread(r->fd, r->buf, LOG_BATCH_HEADER_BYTES, r->file_pos);
 		if (rc == -ENODATA)
 			return 0;
 		if (rc == 0)
@@ -167,7 +148,7 @@ int log_reader_next(struct log_reader *r, uint64_t limit_offset,
 	int rc;
 
 	while (r->batch_offset < limit_offset) {
-		rc = log_reader_pread(r->fd, r->buf, LOG_BATCH_HEADER_BYTES, r->file_pos);
+		rc = log_segment_pread(r->fd, r->buf, LOG_BATCH_HEADER_BYTES, r->file_pos);
 		if (rc == -ENODATA) {
 			/* End of this segment: the writer rolled to the next. */
 			rc = log_segment_next(r->dir, r->segment_base, &next_base);
@@ -189,7 +170,7 @@ int log_reader_next(struct log_reader *r, uint64_t limit_offset,
 		if (rc == 0 && h.base_offset != r->batch_offset)
 			rc = -EBADMSG;
 		if (rc == 0)
-			rc = log_reader_pread(r->fd, r->buf + LOG_BATCH_HEADER_BYTES,
+			rc = log_segment_pread(r->fd, r->buf + LOG_BATCH_HEADER_BYTES,
 					      h.batch_bytes - LOG_BATCH_HEADER_BYTES,
 					      r->file_pos + LOG_BATCH_HEADER_BYTES);
 		if (rc == 0)

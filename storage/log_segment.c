@@ -169,7 +169,7 @@ int log_batch_check(const uint8_t *batch, const struct log_batch_header *h,
 	return n == h->record_count ? 0 : -EBADMSG;
 }
 
-static int log_pread_full(int fd, uint8_t *buf, size_t len, uint64_t off)
+int log_segment_pread(int fd, uint8_t *buf, size_t len, uint64_t off)
 {
 	size_t done = 0;
 
@@ -208,7 +208,7 @@ int log_segment_scan(const char *path, uint64_t base, uint8_t *buf,
 		goto out;
 	}
 	res->file_bytes = (uint64_t)st.st_size;
-	rc = log_pread_full(fd, buf, LOG_SEGMENT_HEADER_BYTES, 0);
+	rc = log_segment_pread(fd, buf, LOG_SEGMENT_HEADER_BYTES, 0);
 	if (rc == -ENODATA || (rc == 0 && log_segment_header_check(buf, base) < 0)) {
 		res->stop_reason = -EBADMSG;  /* torn at creation: no valid header */
 		rc = 0;
@@ -219,14 +219,14 @@ int log_segment_scan(const char *path, uint64_t base, uint8_t *buf,
 	pos = LOG_SEGMENT_HEADER_BYTES;
 	res->valid_bytes = pos;
 	while (pos < res->file_bytes) {
-		rc = log_pread_full(fd, buf, LOG_BATCH_HEADER_BYTES, pos);
+		rc = log_segment_pread(fd, buf, LOG_BATCH_HEADER_BYTES, pos);
 		if (rc == 0)
 			rc = log_batch_header_decode(buf, &h);
 		if (rc == 0 && (h.base_offset != res->next_offset ||
 				pos + h.batch_bytes > res->file_bytes))
 			rc = -EBADMSG;
 		if (rc == 0)
-			rc = log_pread_full(fd, buf + LOG_BATCH_HEADER_BYTES,
+			rc = log_segment_pread(fd, buf + LOG_BATCH_HEADER_BYTES,
 					    h.batch_bytes - LOG_BATCH_HEADER_BYTES,
 					    pos + LOG_BATCH_HEADER_BYTES);
 		if (rc == 0)

@@ -68,6 +68,9 @@ int log_segment_scan(const char *path, uint64_t base, uint8_t *buf,
 		     struct log_codec *codec, struct log_index *ix,
 		     struct log_scan_result *res);
 
+/* Reads exactly len bytes at off; -ENODATA at end of file, or -errno. */
+int log_segment_pread(int fd, uint8_t *buf, size_t len, uint64_t off);
+
 int log_fsync_dir(const char *dir);
 
 #endif
