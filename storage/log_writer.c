@@ -148,16 +148,20 @@ err:
 	return rc;
 }
 
-/* Replaces the open batch's body with its zstd form when that is smaller;
- * returns the batch flags. The body is the buffer's tail, so it shrinks. */
+/* Replaces the open batch's body with its zstd form when zstd is on and
+ * that is smaller, and counts it either way; returns the batch flags. The body is the buffer's tail, so it shrinks. */
 static uint16_t log_writer_compress(struct log_writer *lw, struct log_buf *b, uint32_t body_len)
 {
 	uint8_t *body = b->buf + lw->batch_start + LOG_BATCH_HEADER_BYTES;
 	const uint8_t *z;
-	uint64_t t0 = clock_mono_ns();
-	uint32_t zlen = log_codec_compress(lw->codec, body, body_len, &z);
+	uint32_t zlen = 0;
 
-	counter_add(&lw->stats.compress_ns, clock_mono_ns() - t0);
+	if (lw->cfg.zstd_level != 0) {
+		uint64_t t0 = clock_mono_ns();
+
+		zlen = log_codec_compress(lw->codec, body, body_len, &z);
+		counter_add(&lw->stats.compress_ns, clock_mono_ns() - t0);
+	}
 	counter_add(&lw->stats.body_bytes_in, body_len);
 	if (zlen == 0) {
 		counter_add(&lw->stats.batches_plain, 1);
@@ -218,14 +222,7 @@ static void log_writer_close_batch(struct log_writer *lw)
 	if (lw->batch_start == UINT32_MAX)
 		return;
 	h.body_bytes = b->used - lw->batch_start - LOG_BATCH_HEADER_BYTES;
-	if (lw->cfg.zstd_level != 0) {
-		h.flags = log_writer_compress(lw, b, h.body_bytes);
-	} else {
-		h.flags = 0;
-		counter_add(&lw->stats.batches_plain, 1);
-		counter_add(&lw->stats.body_bytes_in, h.body_bytes);
-		counter_add(&lw->stats.body_bytes_stored, h.body_bytes);
-	}
+	h.flags = log_writer_compress(lw, b, h.body_bytes);
 	h.batch_bytes = b->used - lw->batch_start;
 	h.base_offset = lw->batch_base;
 	h.record_count = lw->batch_records;
