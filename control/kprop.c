@@ -83,25 +83,6 @@ static const char *kprop_get(const struct kprop_list *l, const char *name)
 	return NULL;
 }
 
-void kprop_diff(const struct kprop_list *a, const struct kprop_list *b, char *out, size_t size)
-{
-	const struct kprop_list *lists[2] = { a, b };
-	size_t used = 0;
-
-	out[0] = '\0';
-	for (int s = 0; s < 2; s++)
-		for (unsigned i = 0; i < lists[s]->count; i++) {
-			const char *name = lists[s]->p[i].name;
-			const char *other = kprop_get(lists[!s], name);
-
-			if (other && (s == 1 || strcmp(other, lists[s]->p[i].value) == 0))
-				continue;  /* same, or already named from a */
-			if (used + strlen(name) + 2 < size)
-				used += (size_t)snprintf(out + used, size - used, "%s%s",
-							 used ? "," : "", name);
-		}
-}
-
 bool kprop_same(const struct kprop_list *a, const struct kprop_list *b)
 {
 	if (a->count != b->count)

@@ -28,7 +28,5 @@ int kprop_set(struct kprop_list *l, const char *name, const char *value, char *e
 /* The same from "NAME=VALUE". */
 int kprop_set_kv(struct kprop_list *l, const char *kv, char *err, size_t err_size);
 bool kprop_same(const struct kprop_list *a, const struct kprop_list *b);
-/* "a,b,c" of the names that differ between a and b (at most size bytes). */
-void kprop_diff(const struct kprop_list *a, const struct kprop_list *b, char *out, size_t size);
 
 #endif

@@ -39,10 +39,8 @@ void repl_broker_error(struct repl_broker *b, int err, const char *name, const c
 
 	for (unsigned i = 0; i < REPL_BROKER_SAID_MAX; i++) {
 		if (strcmp(key, b->said[i].key) == 0 && b->said[i].ns &&
-		    now - b->said[i].ns < REPL_BROKER_REPEAT_NS) {
-			counter_add(&b->suppressed, 1);
+		    now - b->said[i].ns < REPL_BROKER_REPEAT_NS)
 			return;
-		}
 		if (b->said[i].ns < b->said[oldest].ns)
 			oldest = i;
 	}

@@ -13,7 +13,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "platform/counter.h"
 
 #define REPL_BROKER_LIST_MAX 512
 #define REPL_BROKER_ERROR_MAX 256
@@ -36,7 +35,6 @@ struct repl_broker {
 		char key[REPL_BROKER_ERROR_MAX];  /* an error logged lately */
 		uint64_t ns;
 	} said[REPL_BROKER_SAID_MAX];
-	counter_t suppressed;                 /* repeats not logged */
 };
 
 void repl_broker_init(struct repl_broker *b);
