@@ -2,6 +2,9 @@
 #include "tests/common/logrecs.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,4 +127,24 @@ int logrecs_dir_remove(const char *dir)
 		return -1;
 	snprintf(cmd, sizeof(cmd), "rm -rf '%.*s'", (int)(len - 4), dir);
 	return system(cmd) == 0 ? 0 : -1;
+}
+
+int logrecs_flip_byte(const char *path, long pos, uint8_t mask)
+{
+	struct stat st;
+	uint8_t b;
+	int fd = open(path, O_RDWR), rc = -1;
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) == 0) {
+		off_t at = pos < 0 ? st.st_size + pos : pos;
+
+		if (at >= 0 && pread(fd, &b, 1, at) == 1) {
+			b ^= mask;
+			rc = pwrite(fd, &b, 1, at) == 1 ? 0 : -1;
+		}
+	}
+	close(fd);
+	return rc;
 }

@@ -27,6 +27,10 @@ int logrecs_append(struct log_writer *lw, uint64_t first, uint32_t count);
  * what was written). */
 int64_t logrecs_read_back(const char *dir, uint64_t from, uint64_t to);
 
+/* Damages a file: XORs the byte at pos (from the end when negative) with
+ * mask. Returns 0 or -1. */
+int logrecs_flip_byte(const char *path, long pos, uint8_t mask);
+
 /* A fresh /tmp/sluice-test-NAME-XXXXXX folder; dir (size bytes) gets the
  * path of the log inside it, ".../log". Returns 0 or -1. */
 int logrecs_dir_make(char *dir, size_t size, const char *name);

@@ -172,12 +172,7 @@ static void damage_garbage(const char *path, off_t size)
 
 static void damage_flip(const char *path, off_t size)
 {
-	FILE *f = fopen(path, "r+");
-
-	assert_non_null(f);
-	fseek(f, (long)size - 100, SEEK_SET);
-	fputc(0x5a ^ fgetc(f), f);
-	fclose(f);
+	assert_int_equal(logrecs_flip_byte(path, (long)size - 100, 0x5a), 0);
 }
 
 static void test_torn_tail_truncated(void **state)

@@ -147,16 +147,11 @@ static void test_index_repaired(void **state)
 	char path[LOG_PATH_MAX];
 	uint64_t cursor = 0;
 	bool started = false;
-	FILE *f;
 
 	(void)state;
 	write_log();
 	segment_file(path, bases[1], "idx");
-	f = fopen(path, "r+");
-	assert_non_null(f);
-	fseek(f, 60, SEEK_SET);
-	fputc(0x77 ^ fgetc(f), f);
-	fclose(f);
+	assert_int_equal(logrecs_flip_byte(path, 60, 0x77), 0);
 	segment_file(path, bases[2], "idx");
 	assert_int_equal(unlink(path), 0);
 	assert_int_equal(log_index_load(&ix, dir, bases[1]), -EBADMSG);
@@ -182,16 +177,11 @@ static void test_quarantine(void **state)
 	uint64_t cursor = 0, off, index, expect = 0, got = 0;
 	bool started = false;
 	uint32_t pos;
-	FILE *f;
 
 	(void)state;
 	write_log();
 	segment_file(path, bases[1], "log");
-	f = fopen(path, "r+");
-	assert_non_null(f);
-	fseek(f, 300000, SEEK_SET);
-	fputc(0x5a ^ fgetc(f), f);
-	fclose(f);
+	assert_int_equal(logrecs_flip_byte(path, 300000, 0x5a), 0);
 	segment_file(path, bases[1], "idx");
 	unlink(path);  /* as after a crash before it was written */
 	for (int step = 0; step < 10; step++)
