@@ -155,7 +155,6 @@ static void repl_checkpoint(struct repl *r, bool force)
 		struct repl_log *l = &r->logs[k];
 		uint64_t ahead = l->acked_low - l->ckpt_posted;
 
-		counter_set(&r->stats.log[k].checkpoints, repl_ckpt_count(r->ckpt, k));
 		if (ahead == 0 || (!force && now - l->ckpt_ns < r->cfg.ckpt_interval_ns &&
 				   (!r->cfg.ckpt_events || ahead < r->cfg.ckpt_events)))
 			continue;

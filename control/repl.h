@@ -41,7 +41,6 @@ struct repl_log_stats {
 	counter_t resent;           /* records produced again after a failure */
 	counter_t acked_offset;     /* every record below is in Kafka */
 	counter_t acked_bytes;
-	counter_t checkpoints;
 	struct histo ack_latency;   /* arrival -> acknowledged by Kafka */
 };
 

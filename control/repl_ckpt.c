@@ -21,9 +21,7 @@ struct repl_ckpt {
 	pthread_cond_t wake;
 	uint64_t posted[LOG_KINDS];      /* under lock */
 	bool stop;                       /* under lock */
-	counter_t written[LOG_KINDS];
-	counter_t count[LOG_KINDS];
-	counter_t errors;
+	uint64_t written[LOG_KINDS];  /* what each file holds; this thread's */
 	int last_error;
 };
 
@@ -36,11 +34,10 @@ static bool repl_ckpt_write_due(struct repl_ckpt *c, const uint64_t posted[LOG_K
 	for (int k = 0; k < LOG_KINDS; k++) {
 		int rc;
 
-		if (posted[k] == counter_get(&c->written[k]))
+		if (posted[k] == c->written[k])
 			continue;
 		rc = ckpt_write(c->paths[k], posted[k]);
 		if (rc < 0) {
-			counter_add(&c->errors, 1);
 			if (rc != c->last_error)  /* once per kind of failure */
 				plog_err("replication: writing checkpoint %s: %s", c->paths[k],
 					 strerror(-rc));
@@ -51,8 +48,7 @@ static bool repl_ckpt_write_due(struct repl_ckpt *c, const uint64_t posted[LOG_K
 		if (c->last_error)
 			plog_info("replication: checkpoint %s written again", c->paths[k]);
 		c->last_error = 0;
-		counter_set(&c->written[k], posted[k]);
-		counter_add(&c->count[k], 1);
+		c->written[k] = posted[k];
 	}
 	return ok;
 }
@@ -69,7 +65,7 @@ static void *repl_ckpt_thread(void *arg)
 			bool due = false;
 
 			for (int k = 0; k < LOG_KINDS; k++)
-				due |= c->posted[k] != counter_get(&c->written[k]);
+				due |= c->posted[k] != c->written[k];
 			if (c->stop || (due && ok))
 				break;
 			if (due) {  /* the last write failed: try again in a while */
@@ -107,7 +103,7 @@ int repl_ckpt_start(struct repl_ckpt **out, const char *const paths[LOG_KINDS],
 		}
 		strcpy(c->paths[k], paths[k]);
 		c->posted[k] = written[k];
-		counter_set(&c->written[k], written[k]);
+		c->written[k] = written[k];
 	}
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_cond_init(&c->wake, NULL);
@@ -130,21 +126,6 @@ void repl_ckpt_post(struct repl_ckpt *c, int k, uint64_t offset)
 		pthread_cond_signal(&c->wake);
 	}
 	pthread_mutex_unlock(&c->lock);
-}
-
-uint64_t repl_ckpt_written(const struct repl_ckpt *c, int k)
-{
-	return counter_get(&c->written[k]);
-}
-
-uint64_t repl_ckpt_count(const struct repl_ckpt *c, int k)
-{
-	return counter_get(&c->count[k]);
-}
-
-uint64_t repl_ckpt_errors(const struct repl_ckpt *c)
-{
-	return counter_get(&c->errors);
 }
 
 void repl_ckpt_stop(struct repl_ckpt *c)

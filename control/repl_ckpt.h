@@ -9,7 +9,6 @@
 
 #include <stdint.h>
 
-#include "platform/counter.h"
 #include "storage/log_types.h"
 
 struct repl_ckpt;
@@ -20,13 +19,6 @@ int repl_ckpt_start(struct repl_ckpt **out, const char *const paths[LOG_KINDS],
 
 /* Asks for offset to be written for log k (never blocks). */
 void repl_ckpt_post(struct repl_ckpt *c, int k, uint64_t offset);
-
-/* The offset the checkpoint file of log k holds now. */
-uint64_t repl_ckpt_written(const struct repl_ckpt *c, int k);
-
-/* Checkpoint files written, and writes that failed (logged, retried). */
-uint64_t repl_ckpt_count(const struct repl_ckpt *c, int k);
-uint64_t repl_ckpt_errors(const struct repl_ckpt *c);
 
 /* Writes what is still posted and stops the thread. */
 void repl_ckpt_stop(struct repl_ckpt *c);
