@@ -47,24 +47,22 @@ void repl_broker_error(struct repl_broker *b, int err, const char *name, const c
 	plog_warn("kafka: %s", text);
 	snprintf(b->said[oldest].key, sizeof(b->said[oldest].key), "%s", key);
 	b->said[oldest].ns = now;
+	b->said_any = true;
 }
 
 void repl_broker_acked(struct repl_broker *b)
 {
-	bool said = false;
-
 	if (!b->s.connected) {  /* only this thread writes it */
 		pthread_mutex_lock(&b->lock);
 		b->s.connected = true;
 		pthread_mutex_unlock(&b->lock);
 	}
-	for (unsigned i = 0; i < REPL_BROKER_SAID_MAX; i++)
-		said |= b->said[i].ns != 0;
-	if (!said)
-		return;
+	if (!b->said_any)
+		return;  /* every delivery report comes here: keep it short */
 	/* Errors from now on are news again. */
 	plog_info("kafka: delivering again");
 	memset(b->said, 0, sizeof(b->said));
+	b->said_any = false;
 }
 
 /* Copies the string value of "key":"..." found at or after p (before end)

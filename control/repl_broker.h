@@ -35,6 +35,7 @@ struct repl_broker {
 		char key[REPL_BROKER_ERROR_MAX];  /* an error logged lately */
 		uint64_t ns;
 	} said[REPL_BROKER_SAID_MAX];
+	bool said_any;                        /* an error was logged since delivery worked */
 };
 
 void repl_broker_init(struct repl_broker *b);
