@@ -80,6 +80,17 @@ static const struct opt_def opt_table[] = {
 	{ "replication-window", OPT_U64, OFF(replication_window), 1000, 1u << 20, "10000", NULL,
 	  false, "records sent to Kafka beyond its acknowledged offset, at most; with the "
 		 "checkpoint settings it bounds what a crash re-sends" },
+	{ "delivery", OPT_CHOICE, OFF(delivery), 0, 0, "at-least-once",
+	  "at-least-once|exactly-once", false,
+	  "at-least-once: a crash re-sends at most a window (sinks drop duplicates by "
+	  "event-id); exactly-once: Kafka transactions that carry the replicated offset, "
+	  "for read_committed consumers" },
+	{ "transaction-ms", OPT_U64, OFF(transaction_ms), 10, 60000, "100", NULL, false,
+	  "exactly-once: commit a transaction at least this often (it also ends at "
+	  "--replication-window records)" },
+	{ "offsets-topic", OPT_STR, OFF(offsets_topic), 1, 200, "sluice.offsets", NULL, false,
+	  "exactly-once: compacted topic of the replicated offsets, keyed APPLIANCE/LOG; "
+	  "created when missing" },
 	{ "drain-timeout-s", OPT_U64, OFF(drain_timeout_s), 0, 3600, "30", NULL, true,
 	  "on SIGTERM, how long to wait for Kafka to take the backlog" },
 	{ "eal-memory-mb", OPT_U64, OFF(eal_memory_mb), 128, 65536, "512", NULL, false,

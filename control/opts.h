@@ -27,6 +27,8 @@ struct sluiced_config {
 	char admin_socket[OPTS_STR_MAX];
 	char appliance_id[OPTS_STR_MAX];
 	char log_level[16];
+	char delivery[16];
+	char offsets_topic[OPTS_STR_MAX];
 	uint64_t workers;
 	uint64_t rcvbuf_bytes;
 	uint64_t segment_bytes;
@@ -34,6 +36,7 @@ struct sluiced_config {
 	uint64_t checkpoint_ms;
 	uint64_t checkpoint_events;
 	uint64_t replication_window;
+	uint64_t transaction_ms;
 	uint64_t enqueue_retry_us;
 	uint64_t flush_us;
 	uint64_t drain_timeout_s;

@@ -27,8 +27,7 @@ uint64_t repl_checkpoint_offset(const char *log_dir)
 	return ckpt_read(path, &off) == 0 ? off : 0;
 }
 
-/* Positions a log's reader at its acknowledged offset. */
-static int repl_log_reset(struct repl_log *l)
+int repl_log_reset(struct repl_log *l)
 {
 	log_reader_close(l->reader);
 	l->reader = NULL;
@@ -36,12 +35,14 @@ static int repl_log_reset(struct repl_log *l)
 	memset(l->window, 0, REPL_WINDOW / 8);
 	l->next_offset = l->acked_low;
 	l->rewind = false;
+	l->txn_count = 0;
+	l->txn_bytes = 0;
 	return log_reader_open(&l->reader, log_writer_dir(l->lw), l->acked_low);
 }
 
 /* Goes back to the acknowledged offset after failed deliveries or a new
  * producer; what was produced past it goes again and counts as resent. */
-static void repl_log_rewind(struct repl *r, unsigned k)
+void repl_log_rewind(struct repl *r, unsigned k)
 {
 	struct repl_log *l = &r->logs[k];
 	uint64_t from = l->acked_low;
@@ -165,13 +166,17 @@ static void repl_checkpoint(struct repl *r, bool force)
 }
 
 /* Replaces the producer and re-sends from the acknowledged offsets; the
- * duplicates are counted as resent. */
-static void repl_new_producer(struct repl *r, const char *why)
+ * duplicates are counted as resent. Exactly-once reads the offsets back
+ * from Kafka first (repl_txn_prepare), and an open transaction is aborted
+ * by the new producer's fencing. */
+void repl_new_producer(struct repl *r, const char *why)
 {
 	char err[512];
 
 	plog_info("kafka: %s: starting a new producer", why);
 	repl_destroy_producer(r);
+	r->txn_ready = false;
+	r->txn_open = false;
 	counter_add(&r->stats.producer_restarts, 1);
 	for (unsigned k = 0; k < LOG_KINDS; k++)
 		repl_log_rewind(r, k);
@@ -242,17 +247,31 @@ static void *repl_thread(void *arg)
 			repl_restart_producer(r, why);
 			continue;
 		}
+		if (r->cfg.exactly_once) {
+			if (!r->txn_ready && repl_txn_prepare(r) < 0) {
+				clock_sleep_ns(REPL_RESTART_BACKOFF_NS);
+				continue;
+			}
+			repl_txn_begin(r, stopping);
+		}
 		produced = 0;
 		for (unsigned k = 0; k < LOG_KINDS; k++) {
-			if (r->logs[k].rewind && rd_kafka_outq_len(r->rk) == 0)
+			/* Exactly-once rewinds by aborting its transaction. */
+			if (r->logs[k].rewind && !r->cfg.exactly_once &&
+			    rd_kafka_outq_len(r->rk) == 0)
 				repl_log_rewind(r, k);
-			if (!atomic_load(&r->paused) || stopping)
+			if ((!atomic_load(&r->paused) || stopping) &&
+			    (!r->cfg.exactly_once || r->txn_open))
 				produced += repl_log_pump(r, k);
 		}
 		rd_kafka_poll(r->rk, produced ? 0 : 1);
+		if (r->cfg.exactly_once && r->rk)
+			repl_txn_end(r, stopping);
 		repl_checkpoint(r, false);
 	}
-	if (r->rk)
+	if (r->rk && r->cfg.exactly_once)
+		repl_txn_close(r);
+	else if (r->rk)
 		rd_kafka_flush(r->rk, 2000);
 	repl_checkpoint(r, true);
 	repl_ckpt_stop(r->ckpt);  /* writes the last one */
@@ -272,6 +291,7 @@ void repl_free(struct repl *r)
 	for (int k = 0; k < LOG_KINDS; k++) {
 		log_reader_close(r->logs[k].reader);
 		free(r->logs[k].window);
+		free(r->logs[k].txn_arrival);
 	}
 	free(r);
 }
@@ -318,7 +338,9 @@ int repl_start(struct repl **out, const struct repl_config *cfg, char *err,
 		l->ckpt_posted = l->acked_low;
 		counter_set(&r->stats.log[k].acked_offset, l->acked_low);
 		l->window = calloc(REPL_WINDOW / 64, sizeof(uint64_t));
-		if (!l->window) {
+		if (r->cfg.exactly_once)
+			l->txn_arrival = calloc(r->cfg.window, sizeof(uint64_t));
+		if (!l->window || (r->cfg.exactly_once && !l->txn_arrival)) {
 			rc = -ENOMEM;
 			goto fail;
 		}

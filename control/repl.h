@@ -32,6 +32,12 @@ struct repl_config {
 	/* Records produced past the acknowledged offset, at most: with the
 	 * checkpoint settings, the bound on what a crash re-sends. 0: the most. */
 	uint64_t window;
+	/* Exactly-once: transactions of at most `window` records per log and
+	 * txn_interval_ns, each with the offsets it reaches, written to
+	 * offsets_topic; the offsets are read back from Kafka on start. */
+	bool exactly_once;
+	uint64_t txn_interval_ns;
+	const char *offsets_topic;
 };
 
 struct repl_log_stats {
@@ -50,6 +56,8 @@ struct repl_stats {
 	counter_t paused;
 	counter_t segments_quarantined;  /* found damaged while reading */
 	counter_t records_quarantined;   /* offsets they held: never sent */
+	counter_t txn_committed;         /* exactly-once transactions */
+	counter_t txn_aborted;
 };
 
 struct repl;

@@ -23,6 +23,10 @@
 #define REPL_PRODUCE_PER_ROUND 20000u   /* then poll, so reports keep flowing */
 #define REPL_CKPT_NAME "replicated.ckpt"
 #define REPL_RESTART_BACKOFF_NS 1000000000ull
+/* Exactly-once: the longest a transactional call blocks the thread before
+ * it looks at its stop flag again, and the opaque of offsets records. */
+#define REPL_TXN_CALL_MS 10000
+#define REPL_TAG_OFFSETS UINTPTR_MAX
 
 struct repl_log {
 	struct log_writer *lw;
@@ -40,6 +44,11 @@ struct repl_log {
 	bool rewind;                     /* a report failed */
 	int read_error;                  /* last error reading the log, said once */
 	uint64_t *window;                /* REPL_WINDOW bits, by offset */
+	/* Exactly-once: arrival times of the records in the open transaction
+	 * (cfg.window at most), observed as latency once it commits. */
+	uint64_t *txn_arrival;
+	uint64_t txn_count;
+	uint64_t txn_bytes;
 };
 
 struct repl {
@@ -62,14 +71,52 @@ struct repl {
 	_Atomic uint64_t drain_deadline_ns;
 	bool joined;
 	int result;
+	bool txn_ready;                  /* transactions initialised, offsets read back */
+	bool txn_open;
+	uint64_t txn_begin_ns;
 	struct repl_stats stats;
 };
 
+/* repl.c */
+/* Positions a log's reader at its acknowledged offset, forgetting what was
+ * produced past it. */
+int repl_log_reset(struct repl_log *l);
+/* Replaces the producer; at-least-once re-sends from the acknowledged
+ * offsets, exactly-once from those read back from Kafka. */
+void repl_new_producer(struct repl *r, const char *why);
+/* Moves a log back to its acknowledged offset, counting the records
+ * produced past it as resent. */
+void repl_log_rewind(struct repl *r, unsigned k);
+
 /* repl_producer.c */
+/* Sets the brokers, the test settings and the operator's kafka.* ones on a
+ * librdkafka configuration: the producer's and the offsets reader's. */
+int repl_conf_apply(const struct repl *r, rd_kafka_conf_t *conf, char *err, size_t err_size);
 int repl_create_producer(struct repl *r, char *err, size_t err_size);
 void repl_destroy_producer(struct repl *r);
 /* Produces one record. Returns 0, or -ENOBUFS when librdkafka's queue is
  * full (try again after a poll), or another -errno. */
 int repl_produce(struct repl *r, unsigned k, const struct log_record *rec, uint64_t offset);
+
+/* repl_txn.c: exactly-once */
+/* Initialises transactions on a new producer and reads the offsets back
+ * from Kafka; the logs go on from there. 0, or -errno after logging. */
+int repl_txn_prepare(struct repl *r);
+/* Begins a transaction when there are records to send. */
+void repl_txn_begin(struct repl *r, bool stopping);
+/* Commits the open transaction once it is due (or aborts it when a
+ * delivery failed, rewinding to the committed offsets). */
+void repl_txn_end(struct repl *r, bool stopping);
+/* Ends an open transaction on the way out: commit, else abort. */
+void repl_txn_close(struct repl *r);
+
+/* repl_offsets.c */
+/* Reads this appliance's newest committed offsets from the offsets topic
+ * (read_committed), creating the topic (compacted) when it is missing.
+ * found[k] says whether log k had one. 0, or -errno with err filled. */
+int repl_offsets_read(struct repl *r, uint64_t off[LOG_KINDS], bool found[LOG_KINDS], char *err,
+		      size_t err_size);
+/* The offsets record key of log k: "APPLIANCE/events" or "APPLIANCE/dlq". */
+int repl_offsets_key(const struct repl *r, unsigned k, char *buf, size_t size);
 
 #endif

@@ -3,6 +3,7 @@
  * log callbacks, and one record's message with its headers. */
 #include "control/repl_impl.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -46,23 +47,35 @@ static void repl_observe_ack(struct repl_log_stats *st, const rd_kafka_message_t
 static void repl_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
 	struct repl *r = opaque;
-	uint64_t tag = (uint64_t)(uintptr_t)m->_private, off = tag >> 1;
+	uintptr_t tag = (uintptr_t)m->_private;
+	uint64_t off = (uint64_t)tag >> 1;
 	unsigned k = (unsigned)(tag & 1);
-	struct repl_log *l = &r->logs[k];
-	struct repl_log_stats *st = &r->stats.log[k];
+	struct repl_log *l;
+	struct repl_log_stats *st;
 
 	(void)rk;
+	if (tag == REPL_TAG_OFFSETS)
+		return;  /* its transaction's commit says how it went */
+	l = &r->logs[k];
+	st = &r->stats.log[k];
 	if (m->err) {
+		/* An abort purges its transaction's records on purpose. */
+		bool purged = m->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE ||
+			      m->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT;
+
 		counter_add(&st->failed, 1);
-		if (!l->rewind)
+		if (!l->rewind && !(r->cfg.exactly_once && purged))
 			plog_warn("replication of %s offset %" PRIu64 " failed: %s; will re-send",
 				  rd_kafka_topic_name(l->rkt), off, rd_kafka_err2str(m->err));
 		l->rewind = true;
 		return;
 	}
+	repl_broker_acked(&r->broker);
+	/* Exactly-once: a record counts when its transaction commits. */
+	if (r->cfg.exactly_once)
+		return;
 	counter_add(&st->acked, 1);
 	counter_add(&st->acked_bytes, m->len);
-	repl_broker_acked(&r->broker);
 	repl_observe_ack(st, m);
 	if (off < l->acked_low)
 		return;  /* an old duplicate after a rewind */
@@ -105,9 +118,24 @@ static int repl_conf_set(rd_kafka_conf_t *conf, const char *k, const char *v,
 	return rd_kafka_conf_set(conf, k, v, err, err_size) == RD_KAFKA_CONF_OK ? 0 : -EINVAL;
 }
 
+int repl_conf_apply(const struct repl *r, rd_kafka_conf_t *conf, char *err, size_t err_size)
+{
+	if (repl_conf_set(conf, "bootstrap.servers", r->cfg.brokers, err, err_size) < 0)
+		return -EINVAL;
+	for (unsigned i = 0; i < r->cfg.settings_count; i++)
+		if (repl_conf_set(conf, r->cfg.settings[i][0], r->cfg.settings[i][1], err,
+				  err_size) < 0)
+			return -EINVAL;
+	for (unsigned i = 0; i < r->props.count; i++)
+		if (repl_conf_set(conf, r->props.p[i].name, r->props.p[i].value, err,
+				  err_size) < 0)
+			return -EINVAL;
+	rd_kafka_conf_set_log_cb(conf, repl_log_cb);
+	return 0;
+}
+
 int repl_create_producer(struct repl *r, char *err, size_t err_size)
 {
-	rd_kafka_conf_t *conf = rd_kafka_conf_new();
 	static const char *settings[][2] = {
 		{ "enable.idempotence", "true" },
 		{ "acks", "all" },
@@ -120,24 +148,35 @@ int repl_create_producer(struct repl *r, char *err, size_t err_size)
 		{ "log_level", "4" },
 		{ "statistics.interval.ms", "5000" },  /* broker states for status */
 	};
+	/* A transaction's records must time out within the transaction, which
+	 * the broker aborts after transaction.timeout.ms. */
+	static const char *txn_settings[][2] = {
+		{ "transaction.timeout.ms", "60000" },
+		{ "message.timeout.ms", "60000" },
+	};
+	char txn_id[160];
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
 
-	if (repl_conf_set(conf, "bootstrap.servers", r->cfg.brokers, err, err_size) < 0)
-		goto err;
+	/* sluice's settings first, so the operator's kafka.* ones win. */
 	for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++)
 		if (repl_conf_set(conf, settings[i][0], settings[i][1], err, err_size) < 0)
 			goto err;
-	for (unsigned i = 0; i < r->cfg.settings_count; i++)
-		if (repl_conf_set(conf, r->cfg.settings[i][0], r->cfg.settings[i][1], err,
-				  err_size) < 0)
+	if (r->cfg.exactly_once) {
+		/* One transactional id per appliance: a restarted sluiced fences
+		 * the old one and aborts what it left open. */
+		snprintf(txn_id, sizeof(txn_id), "sluice-%s", r->cfg.appliance_id);
+		if (repl_conf_set(conf, "transactional.id", txn_id, err, err_size) < 0)
 			goto err;
-	for (unsigned i = 0; i < r->props.count; i++)
-		if (repl_conf_set(conf, r->props.p[i].name, r->props.p[i].value, err,
-				  err_size) < 0)
-			goto err;
+		for (size_t i = 0; i < sizeof(txn_settings) / sizeof(txn_settings[0]); i++)
+			if (repl_conf_set(conf, txn_settings[i][0], txn_settings[i][1], err,
+					  err_size) < 0)
+				goto err;
+	}
+	if (repl_conf_apply(r, conf, err, err_size) < 0)
+		goto err;
 	rd_kafka_conf_set_dr_msg_cb(conf, repl_dr_cb);
 	rd_kafka_conf_set_error_cb(conf, repl_error_cb);
 	rd_kafka_conf_set_stats_cb(conf, repl_stats_cb);
-	rd_kafka_conf_set_log_cb(conf, repl_log_cb);
 	rd_kafka_conf_set_opaque(conf, r);
 	repl_broker_reset(&r->broker);
 	r->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, err_size);
@@ -212,6 +251,12 @@ int repl_produce(struct repl *r, unsigned k, const struct log_record *rec, uint6
 	if (err) {
 		rd_kafka_headers_destroy(hdrs);  /* ours until producev succeeds */
 		return err == RD_KAFKA_RESP_ERR__QUEUE_FULL ? -ENOBUFS : -EIO;
+	}
+	if (r->cfg.exactly_once) {
+		/* A transaction holds at most a window of each log. */
+		assert(l->txn_count < r->cfg.window);
+		l->txn_arrival[l->txn_count++] = rec->arrival_ns;
+		l->txn_bytes += rec->payload_len;
 	}
 	return 0;
 }

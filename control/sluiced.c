@@ -275,6 +275,9 @@ static int sluiced_start_repl(struct daemon *d)
 	rc.ckpt_interval_ns = d->cfg.checkpoint_ms * 1000000ull;
 	rc.ckpt_events = d->cfg.checkpoint_events;
 	rc.window = d->cfg.replication_window;
+	rc.exactly_once = strcmp(d->cfg.delivery, "exactly-once") == 0;
+	rc.txn_interval_ns = d->cfg.transaction_ms * 1000000ull;
+	rc.offsets_topic = d->cfg.offsets_topic;
 	rc.props = &d->cfg.kafka_props;
 	rc.topic_map = &d->cfg.topic_map;
 	r = repl_start(&d->repl, &rc, err, sizeof(err));

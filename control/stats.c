@@ -130,6 +130,8 @@ void stats_collect(const struct daemon *d, struct stats_snapshot *s)
 			s->replication_resent += counter_get(&rs->log[k].resent);
 			s->replication_failed += counter_get(&rs->log[k].failed);
 		}
+		s->transactions_committed = counter_get(&rs->txn_committed);
+		s->transactions_aborted = counter_get(&rs->txn_aborted);
 	}
 	for (int i = 0; i < STATS_DROPS; i++)
 		*(i < STATS_DROP_PACKET ? &s->drops_frames : &s->drops_packets) += s->drops[i];
@@ -187,6 +189,9 @@ static const struct {
 	COUNTER(kafka_errors, "errors librdkafka reported (said once each in the daemon log)"),
 	COUNTER(replication_resent, "records produced again after a failed delivery"),
 	COUNTER(replication_failed, "failed delivery reports"),
+	COUNTER(transactions_committed, "exactly-once: Kafka transactions committed"),
+	COUNTER(transactions_aborted, "exactly-once: Kafka transactions aborted (their records "
+				      "went again in a later one)"),
 	GAUGE(queue_used, "batch buffers waiting for the log service"),
 	GAUGE(queue_capacity, "capacity of that queue"),
 	GAUGE(queue_used_max, "high-water mark of that queue"),
@@ -421,10 +426,10 @@ void status_render(const struct daemon *d, FILE *out, int json)
 	const char *repl = !d->repl ? "off"
 			   : counter_get(&repl_stats(d->repl)->paused) ? "paused" : "on";
 	const char *keys[] = { "state", "health", "degraded_reason", "source", "mode", "data_dir",
-			       "kafka", "topic", "replication", "metrics" };
+			       "kafka", "topic", "replication", "delivery", "metrics" };
 	const char *vals[] = { d->state, d->degraded[0] ? "degraded" : "ok", d->degraded,
 			       d->cfg.source, d->cfg.mode, d->cfg.data_dir, d->cfg.kafka,
-			       d->cfg.topic, repl, d->cfg.metrics };
+			       d->cfg.topic, repl, d->cfg.delivery, d->cfg.metrics };
 
 	if (json) {
 		fprintf(out, "{\"uptime_s\":%" PRIu64 ",\"workers\":%u,\"listen\":[", up_s,

@@ -50,6 +50,7 @@ struct stats_snapshot {
 	uint64_t kafka_connected, kafka_brokers_up, kafka_brokers_known, kafka_errors;
 	uint64_t replication_resent;
 	uint64_t replication_failed;
+	uint64_t transactions_committed, transactions_aborted;
 	uint64_t durable_offset[LOG_KINDS];
 	uint64_t replicated_offset[LOG_KINDS];
 	uint64_t queue_used;

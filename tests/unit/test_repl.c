@@ -1,7 +1,9 @@
 /* The replicator against librdkafka's mock cluster: everything durable is
  * acknowledged and checkpointed; a restart resumes from the checkpoint; a
  * broker outage long enough to fail deliveries rewinds and re-sends; a
- * fatal producer error brings a new producer. */
+ * fatal producer error brings a new producer; exactly-once aborts a
+ * transaction whose record failed, re-sends it in a later one, and a
+ * restart goes on from the offsets read back from the cluster. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -47,6 +49,7 @@ static int setup(void **state)
 	assert_non_null(mcluster);
 	rd_kafka_mock_topic_create(mcluster, "events", 3, 1);
 	rd_kafka_mock_topic_create(mcluster, "events.dlq", 1, 1);
+	rd_kafka_mock_topic_create(mcluster, "offsets", 1, 1);
 	return 0;
 }
 
@@ -90,9 +93,13 @@ static void write_logs(uint32_t events, uint32_t dead)
 	}
 }
 
-static struct repl *start(void)
+static struct repl *start_mode(bool exactly_once)
 {
 	struct repl_config rc = {
+		.exactly_once = exactly_once,
+		.window = 1000,
+		.txn_interval_ns = 50000000,
+		.offsets_topic = "offsets",
 		.brokers = rd_kafka_mock_cluster_bootstraps(mcluster),
 		.topic = { "events", "events.dlq" },
 		.appliance_id = "test",
@@ -106,6 +113,11 @@ static struct repl *start(void)
 
 	assert_int_equal(repl_start(&r, &rc, err, sizeof(err)), 0);
 	return r;
+}
+
+static struct repl *start(void)
+{
+	return start_mode(false);
 }
 
 static int caught_up(struct repl *r, int timeout_s)
@@ -198,12 +210,50 @@ static void test_fatal_error_new_producer(void **state)
 	assert_true(checkpoint(0) == 2 * EVENTS);
 }
 
+static void test_exactly_once_aborts_and_resumes(void **state)
+{
+	const struct repl_stats *st;
+	struct repl *r;
+
+	(void)state;
+	write_logs(EVENTS, DEAD);
+	/* A permanent produce error fails one batch: its transaction aborts. */
+	rd_kafka_mock_push_request_errors(mcluster, 0 /* Produce */, 1,
+					  RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE);
+	r = start_mode(true);
+	assert_true(caught_up(r, 30));
+	st = repl_stats(r);
+	assert_true(counter_get(&st->txn_aborted) >= 1);
+	assert_true(counter_get(&st->txn_committed) >= EVENTS / 1000);
+	assert_true(counter_get(&st->log[0].resent) > 0);
+	/* Counted once each, at commit. */
+	assert_true(counter_get(&st->log[0].acked) == EVENTS);
+	assert_true(counter_get(&st->log[1].acked) == DEAD);
+	assert_int_equal(repl_stop(r, 5000000000ull), 0);
+	repl_free(r);
+	assert_true(checkpoint(0) == EVENTS);
+
+	/* The local checkpoint set back: the offsets topic says where to go on. */
+	snprintf(path, sizeof(path), "%s/events/replicated.ckpt", dir);
+	assert_int_equal(ckpt_write(path, 0), 0);
+	write_logs(100, 0);
+	r = start_mode(true);
+	assert_true(caught_up(r, 20));
+	clock_sleep_ns(300000000);
+	assert_true(counter_get(&repl_stats(r)->log[0].produced) == 100);
+	assert_int_equal(repl_stop(r, 5000000000ull), 0);
+	repl_free(r);
+	assert_true(checkpoint(0) == EVENTS + 100);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_replicates_and_resumes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outage_rewinds_and_resends, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fatal_error_new_producer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_exactly_once_aborts_and_resumes, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
