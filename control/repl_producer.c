@@ -54,8 +54,11 @@ static void repl_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque
 	struct repl_log_stats *st;
 
 	(void)rk;
-	if (tag == REPL_TAG_OFFSETS)
+	if (tag == REPL_TAG_OFFSETS) {
+		if (!m->err)
+			repl_broker_acked(&r->broker);
 		return;  /* its transaction's commit says how it went */
+	}
 	l = &r->logs[k];
 	st = &r->stats.log[k];
 	if (m->err) {

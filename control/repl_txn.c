@@ -71,6 +71,33 @@ static uint64_t repl_txn_start_offset(struct repl_log *l, unsigned k, uint64_t k
 	return kafka;
 }
 
+static void repl_txn_commit(struct repl *r);
+
+/* Asks for the leaders of every topic a transaction writes: librdkafka
+ * otherwise learns those of a topic first produced to on its next periodic
+ * scan, up to a second later, and the first commit waits for it. */
+static void repl_txn_warm_metadata(struct repl *r)
+{
+	rd_kafka_topic_t *rkts[LOG_KINDS + TOPICS_MAP_MAX + 1];
+	rd_kafka_topic_t *offsets = rd_kafka_topic_new(r->rk, r->cfg.offsets_topic, NULL);
+	unsigned n = 0;
+
+	for (unsigned k = 0; k < LOG_KINDS; k++)
+		rkts[n++] = r->logs[k].rkt;
+	for (unsigned i = 0; i < r->topic_map.count; i++)
+		rkts[n++] = r->schema_rkt[i];
+	if (offsets)
+		rkts[n++] = offsets;
+	for (unsigned i = 0; i < n; i++) {
+		const struct rd_kafka_metadata *md = NULL;
+
+		if (rkts[i] && rd_kafka_metadata(r->rk, 0, rkts[i], &md, REPL_TXN_CALL_MS) == 0)
+			rd_kafka_metadata_destroy(md);
+	}
+	if (offsets)
+		rd_kafka_topic_destroy(offsets);
+}
+
 int repl_txn_prepare(struct repl *r)
 {
 	uint64_t off[LOG_KINDS] = { 0 };
@@ -110,7 +137,21 @@ int repl_txn_prepare(struct repl *r)
 		  " (offsets topic '%s')", r->logs[0].acked_low, r->logs[1].acked_low,
 		  r->cfg.offsets_topic);
 	r->txn_ready = true;
-	return 0;
+	repl_txn_warm_metadata(r);
+	/* A first transaction of the offsets alone: it registers the offsets
+	 * partition before events wait on it, and shows at start that the
+	 * offsets topic takes transactional writes. */
+	e = rd_kafka_begin_transaction(r->rk);
+	if (e) {
+		repl_txn_error(r, "begin_transaction", e);
+		rd_kafka_error_destroy(e);
+		repl_new_producer(r, "a transaction could not begin");
+		return -EAGAIN;
+	}
+	r->txn_open = true;
+	r->txn_begin_ns = clock_mono_ns();
+	repl_txn_commit(r);
+	return r->txn_ready ? 0 : -EAGAIN;
 }
 
 void repl_txn_begin(struct repl *r, bool stopping)
