@@ -144,6 +144,21 @@ static uint64_t checkpoint(int k)
 	return off;
 }
 
+/* After EVENTS were replicated, a restart sends only the 100 new ones. */
+static void restart_sends_only_new(bool exactly_once)
+{
+	struct repl *r;
+
+	write_logs(100, 0);
+	r = start_mode(exactly_once);
+	assert_true(caught_up(r, 20));
+	clock_sleep_ns(300000000);
+	assert_true(counter_get(&repl_stats(r)->log[0].produced) == 100);
+	assert_int_equal(repl_stop(r, 5000000000ull), 0);
+	repl_free(r);
+	assert_true(checkpoint(0) == EVENTS + 100);
+}
+
 static void test_replicates_and_resumes(void **state)
 {
 	struct repl *r;
@@ -159,15 +174,7 @@ static void test_replicates_and_resumes(void **state)
 	assert_true(checkpoint(0) == EVENTS);
 	assert_true(checkpoint(1) == DEAD);
 
-	/* A restart sends only what is new. */
-	write_logs(100, 0);
-	r = start();
-	assert_true(caught_up(r, 20));
-	clock_sleep_ns(300000000);
-	assert_true(counter_get(&repl_stats(r)->log[0].produced) == 100);
-	assert_int_equal(repl_stop(r, 5000000000ull), 0);
-	repl_free(r);
-	assert_true(checkpoint(0) == EVENTS + 100);
+	restart_sends_only_new(false);
 }
 
 static void test_outage_rewinds_and_resends(void **state)
@@ -236,14 +243,7 @@ static void test_exactly_once_aborts_and_resumes(void **state)
 	/* The local checkpoint set back: the offsets topic says where to go on. */
 	snprintf(path, sizeof(path), "%s/events/replicated.ckpt", dir);
 	assert_int_equal(ckpt_write(path, 0), 0);
-	write_logs(100, 0);
-	r = start_mode(true);
-	assert_true(caught_up(r, 20));
-	clock_sleep_ns(300000000);
-	assert_true(counter_get(&repl_stats(r)->log[0].produced) == 100);
-	assert_int_equal(repl_stop(r, 5000000000ull), 0);
-	repl_free(r);
-	assert_true(checkpoint(0) == EVENTS + 100);
+	restart_sends_only_new(true);
 }
 
 int main(void)
