@@ -292,6 +292,7 @@ void repl_free(struct repl *r)
 		log_reader_close(r->logs[k].reader);
 		free(r->logs[k].window);
 		free(r->logs[k].txn_arrival);
+		free(r->logs[k].arrival);
 	}
 	free(r);
 }
@@ -338,9 +339,10 @@ int repl_start(struct repl **out, const struct repl_config *cfg, char *err,
 		l->ckpt_posted = l->acked_low;
 		counter_set(&r->stats.log[k].acked_offset, l->acked_low);
 		l->window = calloc(REPL_WINDOW / 64, sizeof(uint64_t));
+		l->arrival = calloc(r->cfg.window, sizeof(uint64_t));
 		if (r->cfg.exactly_once)
 			l->txn_arrival = calloc(r->cfg.window, sizeof(uint64_t));
-		if (!l->window || (r->cfg.exactly_once && !l->txn_arrival)) {
+		if (!l->window || !l->arrival || (r->cfg.exactly_once && !l->txn_arrival)) {
 			rc = -ENOMEM;
 			goto fail;
 		}

@@ -44,6 +44,7 @@ struct repl_log {
 	bool rewind;                     /* a report failed */
 	int read_error;                  /* last error reading the log, said once */
 	uint64_t *window;                /* REPL_WINDOW bits, by offset */
+	uint64_t *arrival;               /* arrival times in flight, by offset % cfg.window */
 	/* Exactly-once: arrival times of the records in the open transaction
 	 * (cfg.window at most), observed as latency once it commits. */
 	uint64_t *txn_arrival;

@@ -21,26 +21,14 @@ static bool repl_bit_test_clear(uint64_t *w, uint64_t off)
 	return set;
 }
 
-/* Arrival to acknowledgement, from the message's own arrival-time header. */
-static void repl_observe_ack(struct repl_log_stats *st, const rd_kafka_message_t *m)
+/* Arrival to acknowledgement. The arrival time was kept at produce, by
+ * offset modulo the window (at most a window is in flight, so slots do not
+ * collide), instead of parsing each acknowledged message's header. */
+static void repl_observe_ack(const struct repl *r, struct repl_log *l, struct repl_log_stats *st,
+			     uint64_t off)
 {
-	rd_kafka_headers_t *hdrs;
-	const void *val;
-	size_t size;
-	uint64_t arrival = 0, now;
+	uint64_t arrival = l->arrival[off % r->cfg.window], now = clock_real_ns();
 
-	if (rd_kafka_message_headers(m, &hdrs) != RD_KAFKA_RESP_ERR_NO_ERROR ||
-	    rd_kafka_header_get_last(hdrs, "arrival-time", &val, &size) !=
-		    RD_KAFKA_RESP_ERR_NO_ERROR)
-		return;
-	for (size_t i = 0; i < size && i < 20; i++) {
-		char c = ((const char *)val)[i];
-
-		if (c < '0' || c > '9')
-			return;
-		arrival = arrival * 10 + (uint64_t)(c - '0');
-	}
-	now = clock_real_ns();
 	histo_observe(&st->ack_latency, now > arrival ? (now - arrival) / 1000 : 0, 1);
 }
 
@@ -79,9 +67,9 @@ static void repl_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque
 		return;
 	counter_add(&st->acked, 1);
 	counter_add(&st->acked_bytes, m->len);
-	repl_observe_ack(st, m);
 	if (off < l->acked_low)
 		return;  /* an old duplicate after a rewind */
+	repl_observe_ack(r, l, st, off);
 	l->window[(off % REPL_WINDOW) / 64] |= 1ull << (off % 64);
 	while (repl_bit_test_clear(l->window, l->acked_low))
 		l->acked_low++;
@@ -208,28 +196,47 @@ err:
 	return -EINVAL;
 }
 
+/* Decimal digits of v at buf (at least 20 bytes); returns their count.
+ * snprintf was a tenth of the replication thread's time. */
+static int repl_dec(char *buf, uint64_t v)
+{
+	char tmp[20];
+	int n = 0;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	for (int i = 0; i < n; i++)
+		buf[i] = tmp[n - 1 - i];
+	return n;
+}
+
 static void repl_header_u64(rd_kafka_headers_t *hdrs, const char *name, uint64_t v)
 {
-	char buf[24];
-	int n = snprintf(buf, sizeof(buf), "%" PRIu64, v);
+	char buf[20];
 
-	rd_kafka_header_add(hdrs, name, -1, buf, n);
+	rd_kafka_header_add(hdrs, name, -1, buf, repl_dec(buf, v));
 }
 
 int repl_produce(struct repl *r, unsigned k, const struct log_record *rec, uint64_t offset)
 {
 	struct repl_log *l = &r->logs[k];
 	rd_kafka_headers_t *hdrs = rd_kafka_headers_new(8);
-	char key[24], id[200];  /* --appliance-id is at most 128 bytes */
-	int klen = snprintf(key, sizeof(key), "%" PRIu64, rec->source_id);
+	char key[20], id[200];  /* --appliance-id is at most 128 bytes */
+	int klen = repl_dec(key, rec->source_id), idlen;
+	rd_kafka_resp_err_t err;
+
 	/* A dead letter has no trustworthy ids of its own: its id is its place
 	 * in this appliance's DLQ log, stable across restarts, and the
 	 * appliance's id, so that no two appliances of a fleet share one. */
-	int idlen = k == LOG_KIND_DLQ
-			    ? snprintf(id, sizeof(id), "dlq-%s-%" PRIu64, r->cfg.appliance_id, offset)
-			    : snprintf(id, sizeof(id), "%" PRIu64 "-%" PRIu64, rec->source_id,
-				       rec->seq);
-	rd_kafka_resp_err_t err;
+	if (k == LOG_KIND_DLQ) {
+		idlen = snprintf(id, sizeof(id), "dlq-%s-%" PRIu64, r->cfg.appliance_id, offset);
+	} else {
+		memcpy(id, key, (size_t)klen);
+		id[klen] = '-';
+		idlen = klen + 1 + repl_dec(id + klen + 1, rec->seq);
+	}
 
 	rd_kafka_header_add(hdrs, "event-id", -1, id, idlen);
 	repl_header_u64(hdrs, "event-time", rec->event_time_ns);
@@ -255,6 +262,7 @@ int repl_produce(struct repl *r, unsigned k, const struct log_record *rec, uint6
 		rd_kafka_headers_destroy(hdrs);  /* ours until producev succeeds */
 		return err == RD_KAFKA_RESP_ERR__QUEUE_FULL ? -ENOBUFS : -EIO;
 	}
+	l->arrival[offset % r->cfg.window] = rec->arrival_ns;
 	if (r->cfg.exactly_once) {
 		/* A transaction holds at most a window of each log. */
 		assert(l->txn_count < r->cfg.window);
