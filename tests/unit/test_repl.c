@@ -246,6 +246,61 @@ static void test_exactly_once_aborts_and_resumes(void **state)
 	restart_sends_only_new(true);
 }
 
+/* Writes an offsets record into the cluster as another sluiced would. */
+static void put_offset(const char *key, const char *value)
+{
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	char err[256];
+	rd_kafka_t *p;
+
+	assert_int_equal(rd_kafka_conf_set(conf, "bootstrap.servers",
+					   rd_kafka_mock_cluster_bootstraps(mcluster), err,
+					   sizeof(err)),
+			 RD_KAFKA_CONF_OK);
+	p = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
+	assert_non_null(p);
+	assert_int_equal(rd_kafka_producev(p, RD_KAFKA_V_TOPIC("offsets"),
+					   RD_KAFKA_V_KEY(key, strlen(key)),
+					   RD_KAFKA_V_VALUE((void *)value, strlen(value)),
+					   RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END),
+			 0);
+	assert_int_equal(rd_kafka_flush(p, 5000), 0);
+	rd_kafka_destroy(p);
+}
+
+/* Kafka's offsets are trusted only when they fit the log: one past the
+ * log's end (another folder under this appliance-id) or behind the local
+ * checkpoint (offsets topic reset) gives way to the checkpoint. */
+static void test_exactly_once_offsets_that_do_not_fit(void **state)
+{
+	struct repl *r;
+
+	(void)state;
+	write_logs(EVENTS, DEAD);
+	snprintf(path, sizeof(path), "%s/events/replicated.ckpt", dir);
+	assert_int_equal(ckpt_write(path, 1000), 0);
+	put_offset("test/events", "999999");  /* past the log's end */
+	put_offset("test/dlq", "0");          /* behind nothing: used */
+	r = start_mode(true);
+	assert_true(caught_up(r, 30));
+	/* Went on from the checkpoint, not from 999999 (nothing sent) nor 0. */
+	assert_true(counter_get(&repl_stats(r)->log[0].produced) == EVENTS - 1000);
+	assert_true(counter_get(&repl_stats(r)->log[1].produced) == DEAD);
+	assert_int_equal(repl_stop(r, 5000000000ull), 0);
+	repl_free(r);
+
+	/* Now Kafka says EVENTS; a checkpoint set ahead of it (offsets topic
+	 * reset) wins: nothing is sent again. */
+	assert_int_equal(ckpt_write(path, EVENTS), 0);
+	put_offset("test/events", "10");
+	write_logs(100, 0);
+	r = start_mode(true);
+	assert_true(caught_up(r, 20));
+	assert_true(counter_get(&repl_stats(r)->log[0].produced) == 100);
+	assert_int_equal(repl_stop(r, 5000000000ull), 0);
+	repl_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -253,6 +308,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_outage_rewinds_and_resends, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fatal_error_new_producer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exactly_once_aborts_and_resumes, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_exactly_once_offsets_that_do_not_fit, setup,
 						teardown),
 	};
 
