@@ -35,14 +35,20 @@ int admin_open(struct admin **out, const char *path)
 {
 	struct sockaddr_un sun;
 	char dir[sizeof(sun.sun_path)];
+	const char *folder;
 	struct admin *a;
+	mode_t mode;
 	int rc;
 
 	rc = admin_addr(&sun, path);
 	if (rc < 0)
 		return rc;
 	strcpy(dir, path);
-	rc = path_mkdir_p(dirname(dir), 0750);
+	folder = dirname(dir);
+	rc = path_mkdir_p(folder, 0750);
+	if (rc < 0)
+		return rc;
+	rc = path_check_private(folder, &mode);
 	if (rc < 0)
 		return rc;
 	a = calloc(1, sizeof(*a));
@@ -62,7 +68,10 @@ int admin_open(struct admin **out, const char *path)
 		return -EADDRINUSE;
 	}
 	unlink(path);
-	if (bind(a->fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || listen(a->fd, 16) < 0) {
+	/* Owner and group only, whatever the umask: a client that can connect
+	 * can pause replication. */
+	if (bind(a->fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || chmod(path, 0660) < 0 ||
+	    listen(a->fd, 16) < 0) {
 		rc = -errno;
 		close(a->fd);
 		free(a);

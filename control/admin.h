@@ -13,7 +13,9 @@ typedef int (*admin_handler_fn)(void *ctx, const char *request, FILE *out);
 
 struct admin;
 
-/* Binds path (replacing a stale socket, creating its folder). */
+/* Binds path (replacing a stale socket, creating its folder) with mode
+ * 0660. A folder every user can write to (without the sticky bit) is
+ * refused: -EPERM. */
 int admin_open(struct admin **out, const char *path);
 int admin_fd(const struct admin *a);
 /* Serves one waiting client, if any. Returns 0 or -errno. */

@@ -135,8 +135,17 @@ static void sluiced_reload(struct daemon *d)
 static int sluiced_take_data_dir(struct daemon *d)
 {
 	pid_t holder;
+	mode_t mode = 0;
 	int rc = path_mkdir_p(d->cfg.data_dir, 0750);
 
+	if (rc == 0)
+		rc = path_check_private(d->cfg.data_dir, &mode);
+	if (rc == -EPERM) {
+		plog_err("--data-dir '%s': every user can write to it (mode %04o): any of them "
+			 "could replace the logs; chmod o-w it, or choose another folder",
+			 d->cfg.data_dir, (unsigned)mode);
+		return rc;
+	}
 	if (rc < 0) {
 		plog_err("--data-dir '%s': %s", d->cfg.data_dir, strerror(-rc));
 		return rc;
@@ -528,7 +537,11 @@ int main(int argc, char **argv)
 		rc = sluiced_start_repl(&d);
 	if (rc == 0) {
 		rc = admin_open(&admin, d.cfg.admin_socket);
-		if (rc < 0)
+		if (rc == -EPERM)
+			plog_err("--admin-socket '%s': every user can write to its folder and "
+				 "could replace the socket; chmod o-w the folder (or set its sticky "
+				 "bit), or choose another", d.cfg.admin_socket);
+		else if (rc < 0)
 			plog_err("--admin-socket '%s': %s", d.cfg.admin_socket, strerror(-rc));
 	}
 	if (rc == 0 && strcmp(d.cfg.metrics, "none") != 0) {

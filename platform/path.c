@@ -1,4 +1,4 @@
-/* mkdir -p, bounded by PATH_MAX. */
+/* mkdir -p, bounded by PATH_MAX; the check of a folder's write permissions. */
 #include "platform/path.h"
 
 #include <errno.h>
@@ -25,4 +25,16 @@ int path_mkdir_p(const char *dir, mode_t mode)
 	if (mkdir(buf, mode) < 0 && errno != EEXIST)
 		return -errno;
 	return 0;
+}
+
+int path_check_private(const char *dir, mode_t *mode)
+{
+	struct stat st;
+
+	if (stat(dir, &st) < 0)
+		return -errno;
+	*mode = st.st_mode & 07777;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	return (st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX) ? -EPERM : 0;
 }

@@ -1,7 +1,8 @@
 /* 0003: the operator's surfaces. Bad flags and bad config lines are refused
  * at start with a message naming them; --check prints the configuration;
  * the Prometheus endpoint agrees with `sluicectl stats`; SIGHUP reloads the
- * settings that can change at run time. Runs with --kafka none. */
+ * settings that can change at run time; folders any user could write to
+ * are refused and the admin socket is 0660. Runs with --kafka none. */
 #include <errno.h>
 #include <inttypes.h>
 #include <setjmp.h>
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -76,6 +78,35 @@ static void test_refused_at_start(void **state)
 	assert_non_null(strstr(out, "topic = plant.events"));
 	assert_non_null(strstr(out, "workers = 2"));
 	assert_non_null(strstr(out, "configuration OK"));
+}
+
+/* Folders any user could write to are refused; the admin socket is
+ * owner-and-group only even under umask 000. */
+static void test_private_folders(void **state)
+{
+	char out[4096], args[1024], open_dir[256];
+	struct stat st;
+	mode_t old;
+
+	(void)state;
+	snprintf(open_dir, sizeof(open_dir), "%s/open", daemon_.dir);
+	assert_int_equal(mkdir(open_dir, 0700), 0);
+	assert_int_equal(chmod(open_dir, 0777), 0);
+	snprintf(args, sizeof(args), "--kafka none --listen udp://127.0.0.1:%d --data-dir '%s' "
+		 "--admin-socket '%s/a.sock'", it_free_udp_port(), open_dir, daemon_.dir);
+	assert_int_not_equal(sluiced_run(args, out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "every user can write to it (mode 0777)"));
+	snprintf(args, sizeof(args), "--kafka none --listen udp://127.0.0.1:%d --data-dir "
+		 "'%s/data' --admin-socket '%s/a.sock'", it_free_udp_port(), daemon_.dir, open_dir);
+	assert_int_not_equal(sluiced_run(args, out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "every user can write to its folder"));
+
+	old = umask(0);
+	assert_int_equal(it_daemon_start(&daemon_, "none", "it0003", NULL), 0);
+	umask(old);
+	assert_int_equal(stat(daemon_.sock, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0660);
+	assert_int_equal(it_daemon_stop(&daemon_, SIGTERM, 20), 0);
 }
 
 static uint64_t prom(const char *body, const char *name)
@@ -182,6 +213,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_refused_at_start, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_private_folders, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_metrics_and_reload, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_overflow_counted, setup, teardown),
 	};
