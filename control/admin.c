@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <libgen.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 
 struct admin {
 	int fd;
+	bool read_only;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
 
@@ -31,18 +33,33 @@ static int admin_addr(struct sockaddr_un *sun, const char *path)
 	return 0;
 }
 
-int admin_open(struct admin **out, const char *path)
+/* The group's id, or -ESRCH. */
+static int admin_group(const char *name, gid_t *gid)
+{
+	char buf[4096];
+	struct group gr, *res = NULL;
+
+	if (getgrnam_r(name, &gr, buf, sizeof(buf), &res) != 0 || !res)
+		return -ESRCH;
+	*gid = gr.gr_gid;
+	return 0;
+}
+
+int admin_open(struct admin **out, const char *path, const char *group, bool read_only)
 {
 	struct sockaddr_un sun;
 	char dir[sizeof(sun.sun_path)];
 	const char *folder;
 	struct admin *a;
+	gid_t gid = (gid_t)-1;
 	mode_t mode;
 	int rc;
 
 	rc = admin_addr(&sun, path);
 	if (rc < 0)
 		return rc;
+	if (group[0] && admin_group(group, &gid) < 0)
+		return -ESRCH;
 	strcpy(dir, path);
 	folder = dirname(dir);
 	rc = path_mkdir_p(folder, 0750);
@@ -55,6 +72,7 @@ int admin_open(struct admin **out, const char *path)
 	if (!a)
 		return -ENOMEM;
 	strcpy(a->path, path);
+	a->read_only = read_only;
 	a->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (a->fd < 0) {
 		rc = -errno;
@@ -71,7 +89,7 @@ int admin_open(struct admin **out, const char *path)
 	/* Owner and group only, whatever the umask: a client that can connect
 	 * can pause replication. */
 	if (bind(a->fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || chmod(path, 0660) < 0 ||
-	    listen(a->fd, 16) < 0) {
+	    (gid != (gid_t)-1 && chown(path, (uid_t)-1, gid) < 0) || listen(a->fd, 16) < 0) {
 		rc = -errno;
 		close(a->fd);
 		free(a);
@@ -155,7 +173,7 @@ int admin_serve(struct admin *a, admin_handler_fn fn, void *ctx)
 		} else {
 			if (strcmp(req, "ping") == 0)
 				fputs("pong\n", out);
-			else if (fn(ctx, req, out) < 0)
+			else if (fn(ctx, req, a->read_only, out) < 0)
 				fputs("\n", out);
 			fclose(out);
 			rc = admin_write_all(c, resp, resp_len);

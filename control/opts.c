@@ -47,6 +47,14 @@ static const struct opt_def opt_table[] = {
 	  "default topic; dead letters go to TOPIC.dlq" },
 	{ "admin-socket", OPT_STR, OFF(admin_socket), 1, 107, "/run/sluice/sluiced.sock",
 	  NULL, false, "Unix socket for sluicectl" },
+	{ "admin-group", OPT_STR, OFF(admin_group), 0, 63, "", NULL, false,
+	  "group of the admin socket (mode 0660): its members may run every command; "
+	  "empty: the daemon's own group" },
+	{ "read-socket", OPT_STR, OFF(read_socket), 0, 107, "", NULL, false,
+	  "a second, read-only Unix socket for monitoring (status, stats, lag, segments, "
+	  "dlq); empty: none" },
+	{ "read-group", OPT_STR, OFF(read_group), 0, 63, "", NULL, false,
+	  "group of the read-only socket (mode 0660)" },
 	{ "metrics", OPT_STR, OFF(metrics), 1, 63, "none", NULL, false,
 	  "ADDR:PORT of the Prometheus endpoint (/metrics), or none" },
 	{ "appliance-id", OPT_STR, OFF(appliance_id), 1, 128, NULL, NULL, false,

@@ -25,6 +25,9 @@ struct sluiced_config {
 	char kafka[OPTS_STR_MAX];
 	char topic[OPTS_STR_MAX];
 	char admin_socket[OPTS_STR_MAX];
+	char admin_group[64];
+	char read_socket[OPTS_STR_MAX];
+	char read_group[64];
 	char appliance_id[OPTS_STR_MAX];
 	char log_level[16];
 	char delivery[16];

@@ -37,7 +37,7 @@
 #define SLUICED_DLQ_SHOWN 20u
 
 /* Admin requests: "<command> [argument] [json]". */
-static int sluiced_handle(void *ctx, const char *req, FILE *out)
+static int sluiced_handle(void *ctx, const char *req, bool read_only, FILE *out)
 {
 	struct daemon *d = ctx;
 	struct stats_snapshot s;
@@ -74,6 +74,11 @@ static int sluiced_handle(void *ctx, const char *req, FILE *out)
 	}
 	if (strcmp(cmd, "replication") == 0 && words == 2 &&
 	    (strcmp(arg, "pause") == 0 || strcmp(arg, "resume") == 0)) {
+		if (read_only) {
+			fprintf(out, "error: '%s' changes the daemon; this socket is read-only: "
+				"use the admin socket (%s)\n", req, d->cfg.admin_socket);
+			return -EPERM;
+		}
 		if (!d->repl) {
 			fputs("error: replication is off (--kafka none)\n", out);
 			return -EINVAL;
@@ -391,9 +396,26 @@ static void sluiced_signal(struct daemon *d, int sfd)
 	}
 }
 
-static int sluiced_loop(struct daemon *d, struct admin *admin)
+static int sluiced_open_socket(struct admin **out, const char *flag, const char *path,
+			       const char *group_flag, const char *group, bool read_only)
 {
-	struct pollfd pfd[2];
+	int rc = admin_open(out, path, group, read_only);
+
+	if (rc == -EPERM)
+		plog_err("%s '%s': every user can write to its folder and could replace the "
+			 "socket; chmod o-w the folder (or set its sticky bit), or choose another",
+			 flag, path);
+	else if (rc == -ESRCH)
+		plog_err("%s '%s': no such group", group_flag, group);
+	else if (rc < 0)
+		plog_err("%s '%s': %s", flag, path, strerror(-rc));
+	return rc;
+}
+
+static int sluiced_loop(struct daemon *d, struct admin *admin, struct admin *reader)
+{
+	struct pollfd pfd[3];
+	struct admin *served[3] = { NULL, admin, reader };
 	sigset_t set;
 	int sfd, rc;
 
@@ -406,12 +428,13 @@ static int sluiced_loop(struct daemon *d, struct admin *admin)
 		return -errno;
 	pfd[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
 	pfd[1] = (struct pollfd){ .fd = admin_fd(admin), .events = POLLIN };
+	pfd[2] = (struct pollfd){ .fd = reader ? admin_fd(reader) : -1, .events = POLLIN };
 	for (;;) {
 		bool draining = strcmp(d->state, "draining") == 0;
 
 		if (draining && sluiced_drain_done(d))
 			break;
-		if (poll(pfd, 2, draining ? 50 : 1000) < 0 && errno != EINTR) {
+		if (poll(pfd, 3, draining ? 50 : 1000) < 0 && errno != EINTR) {
 			plog_err("poll: %s; draining", strerror(errno));
 			if (!draining)
 				sluiced_drain_begin(d);
@@ -425,10 +448,13 @@ static int sluiced_loop(struct daemon *d, struct admin *admin)
 			watch_run(&d->watch, d, now);
 			retain_run(&d->retain, d, now);
 		}
-		if (pfd[1].revents & POLLIN) {
-			rc = admin_serve(admin, sluiced_handle, d);
+		for (int i = 1; i < 3; i++) {
+			if (!(pfd[i].revents & POLLIN))
+				continue;
+			rc = admin_serve(served[i], sluiced_handle, d);
 			if (rc < 0)
-				plog_warn("admin socket: %s", strerror(-rc));
+				plog_warn("%s socket: %s", i == 1 ? "admin" : "read-only",
+					  strerror(-rc));
 		}
 		if (pfd[0].revents & POLLIN)
 			sluiced_signal(d, sfd);
@@ -495,7 +521,7 @@ static int sluiced_start_eal(struct daemon *d, int eal_argc, char **eal_argv)
 int main(int argc, char **argv)
 {
 	static struct daemon d;
-	struct admin *admin = NULL;
+	struct admin *admin = NULL, *reader = NULL;
 	char **opt_argv;
 	int eal_argc, opt_argc, rc;
 	sigset_t set;
@@ -535,15 +561,12 @@ int main(int argc, char **argv)
 		rc = sluiced_open_pipeline(&d);
 	if (rc == 0)
 		rc = sluiced_start_repl(&d);
-	if (rc == 0) {
-		rc = admin_open(&admin, d.cfg.admin_socket);
-		if (rc == -EPERM)
-			plog_err("--admin-socket '%s': every user can write to its folder and "
-				 "could replace the socket; chmod o-w the folder (or set its sticky "
-				 "bit), or choose another", d.cfg.admin_socket);
-		else if (rc < 0)
-			plog_err("--admin-socket '%s': %s", d.cfg.admin_socket, strerror(-rc));
-	}
+	if (rc == 0)
+		rc = sluiced_open_socket(&admin, "--admin-socket", d.cfg.admin_socket,
+					 "--admin-group", d.cfg.admin_group, false);
+	if (rc == 0 && d.cfg.read_socket[0])
+		rc = sluiced_open_socket(&reader, "--read-socket", d.cfg.read_socket,
+					 "--read-group", d.cfg.read_group, true);
 	if (rc == 0 && strcmp(d.cfg.metrics, "none") != 0) {
 		rc = metrics_start(&d.metrics, &d.cfg.metrics_addr, sluiced_render_metrics, &d);
 		if (rc < 0)
@@ -556,8 +579,9 @@ int main(int argc, char **argv)
 	d.state = "running";
 	plog_info("running: %s source on %s, %u worker(s), data in %s, kafka %s",
 		  d.cfg.source, d.cfg.listen_uri[0], d.worker_count, d.cfg.data_dir, d.cfg.kafka);
-	rc = sluiced_loop(&d, admin);
+	rc = sluiced_loop(&d, admin, reader);
 	admin_close(admin);
+	admin_close(reader);
 	for (unsigned i = 0; i < d.worker_count; i++)
 		worker_destroy(d.workers[i]);
 	d.source_ops->close(d.source);

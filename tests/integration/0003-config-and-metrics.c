@@ -2,7 +2,8 @@
  * at start with a message naming them; --check prints the configuration;
  * the Prometheus endpoint agrees with `sluicectl stats`; SIGHUP reloads the
  * settings that can change at run time; folders any user could write to
- * are refused and the admin socket is 0660. Runs with --kafka none. */
+ * are refused and the admin socket is 0660; a read-only socket serves a
+ * monitoring group. Runs with --kafka none. */
 #include <errno.h>
 #include <inttypes.h>
 #include <setjmp.h>
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -107,6 +109,58 @@ static void test_private_folders(void **state)
 	assert_int_equal(stat(daemon_.sock, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0660);
 	assert_int_equal(it_daemon_stop(&daemon_, SIGTERM, 20), 0);
+}
+
+/* A read-only socket for a monitoring group: its members read stats but
+ * cannot pause replication, and cannot use the admin socket; others
+ * cannot connect at all. Needs root, groupadd, useradd and runuser. */
+static void test_read_only_socket(void **state)
+{
+	char cmd[1024], out[8192], ro[256], extra[512];
+	struct group *gr;
+	struct stat st;
+
+	(void)state;
+	if (geteuid() != 0 ||
+	    it_run("command -v groupadd && command -v useradd && command -v runuser", NULL, 0)) {
+		fprintf(stderr, "0003: read-only socket skipped: needs root, groupadd, useradd, "
+				"runuser\n");
+		skip();
+	}
+	it_run("getent group sluice-it-ro >/dev/null || groupadd sluice-it-ro", NULL, 0);
+	it_run("id sluice-it-ro >/dev/null 2>&1 || useradd -M -N -g sluice-it-ro sluice-it-ro",
+	       NULL, 0);
+	gr = getgrnam("sluice-it-ro");
+	assert_non_null(gr);
+	assert_int_equal(chmod(daemon_.dir, 0711), 0);  /* others may reach the sockets */
+	snprintf(ro, sizeof(ro), "%s/ro.sock", daemon_.dir);
+	snprintf(extra, sizeof(extra), "--read-socket '%s' --read-group sluice-it-ro", ro);
+	assert_int_equal(it_daemon_start(&daemon_, "none", "it0003", extra), 0);
+	assert_int_equal(stat(ro, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0660);
+	assert_int_equal(st.st_gid, gr->gr_gid);
+
+	snprintf(cmd, sizeof(cmd), "runuser -u sluice-it-ro -- '%s' --socket '%s' stats --json",
+		 it_path("SLUICECTL"), ro);
+	assert_int_equal(it_run(cmd, out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "\"frames_received\""));
+	snprintf(cmd, sizeof(cmd), "runuser -u sluice-it-ro -- '%s' --socket '%s' replication "
+		 "pause 2>&1", it_path("SLUICECTL"), ro);
+	it_run(cmd, out, sizeof(out));
+	assert_non_null(strstr(out, "this socket is read-only"));
+	snprintf(cmd, sizeof(cmd), "runuser -u sluice-it-ro -- '%s' --socket '%s' status",
+		 it_path("SLUICECTL"), daemon_.sock);
+	assert_int_not_equal(it_run(cmd, NULL, 0), 0);  /* the admin socket: not theirs */
+	snprintf(cmd, sizeof(cmd), "runuser -u nobody -- '%s' --socket '%s' status",
+		 it_path("SLUICECTL"), ro);
+	assert_int_not_equal(it_run(cmd, NULL, 0), 0);
+	assert_int_equal(it_daemon_stop(&daemon_, SIGTERM, 20), 0);
+
+	snprintf(cmd, sizeof(cmd), "--kafka none --listen udp://127.0.0.1:%d --data-dir '%s/data' "
+		 "--admin-socket '%s/a.sock' --admin-group no-such-group-0003",
+		 it_free_udp_port(), daemon_.dir, daemon_.dir);
+	assert_int_not_equal(sluiced_run(cmd, out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "--admin-group 'no-such-group-0003': no such group"));
 }
 
 static uint64_t prom(const char *body, const char *name)
@@ -214,6 +268,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_refused_at_start, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_private_folders, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_read_only_socket, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_metrics_and_reload, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_overflow_counted, setup, teardown),
 	};
