@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "control/health.h"
 #include "control/opts.h"
 #include "control/repl.h"
 #include "control/retain.h"
@@ -35,6 +36,7 @@ struct daemon {
 	struct metrics *metrics;    /* NULL with --metrics none */
 	struct watch watch;         /* link and loss lines in the log */
 	struct retain retain;       /* segments deleted by retention */
+	struct health health;       /* /healthz and /readyz */
 	uint64_t started_ns;
 	const char *state;          /* "running", "draining" */
 	_Atomic bool refuse_intake; /* the disk is below its refuse mark */

@@ -16,6 +16,7 @@
 struct metrics {
 	struct MHD_Daemon *mhd;
 	metrics_render_fn render;
+	metrics_probe_fn probe;
 	void *ctx;
 };
 
@@ -50,19 +51,29 @@ static enum MHD_Result metrics_handle(void *cls, struct MHD_Connection *c,
 	(void)upload_data;
 	(void)upload_data_size;
 	(void)con_cls;
-	if (strcmp(method, "GET") != 0 || strcmp(url, "/metrics") != 0)
-		return metrics_reply(c, strcmp(method, "GET") ? 405 : 404,
-				     strdup("only GET /metrics\n"), 18);
+	bool probe = strcmp(url, "/healthz") == 0 || strcmp(url, "/readyz") == 0, ok = true;
+	static const char usage[] = "only GET /metrics, /healthz, /readyz\n";
+
+	if (strcmp(method, "GET") != 0 || (!probe && strcmp(url, "/metrics") != 0))
+		return metrics_reply(c, strcmp(method, "GET") ? 405 : 404, strdup(usage),
+				     sizeof(usage) - 1);
 	out = open_memstream(&body, &len);
 	if (!out)
 		return MHD_NO;
-	m->render(m->ctx, out);
+	if (probe) {
+		ok = m->probe(m->ctx, url[1] == 'r', out);
+		if (ok)
+			fputs("ok\n", out);
+	} else {
+		m->render(m->ctx, out);
+	}
 	fclose(out);
-	return metrics_reply(c, 200, body, len);
+	/* A probe that fails answers 503, as Kubernetes and load balancers expect. */
+	return metrics_reply(c, ok ? 200 : 503, body, len);
 }
 
 int metrics_start(struct metrics **out, const struct sockaddr_storage *addr,
-		  metrics_render_fn render, void *ctx)
+		  metrics_render_fn render, metrics_probe_fn probe, void *ctx)
 {
 	struct metrics *m = calloc(1, sizeof(*m));
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL;
@@ -71,6 +82,7 @@ int metrics_start(struct metrics **out, const struct sockaddr_storage *addr,
 	if (!m)
 		return -ENOMEM;
 	m->render = render;
+	m->probe = probe;
 	m->ctx = ctx;
 	if (addr->ss_family == AF_INET6) {
 		flags |= MHD_USE_IPv6;

@@ -47,6 +47,9 @@ static const struct opt_def opt_table[] = {
 	  "default topic; dead letters go to TOPIC.dlq" },
 	{ "admin-socket", OPT_STR, OFF(admin_socket), 1, 107, "/run/sluice/sluiced.sock",
 	  NULL, false, "Unix socket for sluicectl" },
+	{ "ready-kafka-outage-s", OPT_U64, OFF(ready_kafka_outage_s), 0, 86400, "300", NULL,
+	  false, "/readyz fails once Kafka has been unreachable this long (the log keeps "
+		 "everything meanwhile)" },
 	{ "admin-group", OPT_STR, OFF(admin_group), 0, 63, "", NULL, false,
 	  "group of the admin socket (mode 0660): its members may run every command; "
 	  "empty: the daemon's own group" },

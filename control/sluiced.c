@@ -91,6 +91,15 @@ static int sluiced_handle(void *ctx, const char *req, bool read_only, FILE *out)
 	return -EINVAL;
 }
 
+/* Runs on the metrics thread: reads only the main loop's stamps. */
+static bool sluiced_probe(void *ctx, bool ready, FILE *out)
+{
+	const struct daemon *d = ctx;
+	uint64_t now = clock_mono_ns();
+
+	return ready ? health_ready(&d->health, now, out) : health_live(&d->health, now, out);
+}
+
 /* Runs on the metrics thread: reads only lock-free counters. */
 static void sluiced_render_metrics(void *ctx, FILE *out)
 {
@@ -442,6 +451,7 @@ static int sluiced_loop(struct daemon *d, struct admin *admin, struct admin *rea
 				clock_sleep_ns(50000000);
 			break;
 		}
+		health_run(&d->health, d, clock_mono_ns());
 		if (!draining) {
 			uint64_t now = clock_mono_ns();
 
@@ -567,8 +577,11 @@ int main(int argc, char **argv)
 	if (rc == 0 && d.cfg.read_socket[0])
 		rc = sluiced_open_socket(&reader, "--read-socket", d.cfg.read_socket,
 					 "--read-group", d.cfg.read_group, true);
+	health_init(&d.health, d.worker_count, d.cfg.ready_kafka_outage_s * 1000000000ull,
+		    clock_mono_ns());
 	if (rc == 0 && strcmp(d.cfg.metrics, "none") != 0) {
-		rc = metrics_start(&d.metrics, &d.cfg.metrics_addr, sluiced_render_metrics, &d);
+		rc = metrics_start(&d.metrics, &d.cfg.metrics_addr, sluiced_render_metrics,
+				   sluiced_probe, &d);
 		if (rc < 0)
 			plog_err("--metrics '%s': %s", d.cfg.metrics, strerror(-rc));
 	}

@@ -39,6 +39,7 @@ int log_service_run(void *arg)
 	for (;;) {
 		unsigned used = queue_count(svc->queue);
 
+		counter_add(&svc->stats.loops, 1);
 		if (used > counter_get(&svc->stats.queue_used_max))
 			counter_set(&svc->stats.queue_used_max, used);
 		n = queue_dequeue_burst(svc->queue, bufs, LOG_SERVICE_BURST);

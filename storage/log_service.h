@@ -18,6 +18,7 @@ struct log_service_stats {
 	counter_t batches;
 	counter_t records_in[LOG_KINDS];     /* taken off the queue */
 	counter_t queue_used_max;            /* high-water mark of the queue */
+	counter_t loops;                     /* passes of its loop: it is alive */
 };
 
 struct log_service {

@@ -163,6 +163,34 @@ static void test_read_only_socket(void **state)
 	assert_non_null(strstr(out, "--admin-group 'no-such-group-0003': no such group"));
 }
 
+/* /healthz says the threads move; /readyz also wants Kafka, within the
+ * allowed outage: here a broker address nobody answers on. */
+static void test_probes(void **state)
+{
+	char extra[512], body[4096];
+	int port = it_free_tcp_port();
+	uint64_t deadline;
+	int status;
+
+	(void)state;
+	snprintf(extra, sizeof(extra), "--metrics 127.0.0.1:%d --ready-kafka-outage-s 2", port);
+	snprintf(body, sizeof(body), "127.0.0.1:%d", it_free_tcp_port());
+	assert_int_equal(it_daemon_start(&daemon_, body, "it0003", extra), 0);
+	assert_int_equal(it_http_get(port, "/healthz", body, sizeof(body)), 200);
+	assert_string_equal(body, "ok\n");
+	deadline = it_now_ms() + 15000;
+	do {
+		usleep(200000);
+		status = it_http_get(port, "/readyz", body, sizeof(body));
+	} while (status == 200 && it_now_ms() < deadline);
+	assert_int_equal(status, 503);
+	assert_non_null(strstr(body, "Kafka not connected for"));
+	assert_int_equal(it_http_get(port, "/healthz", body, sizeof(body)), 200);
+	/* A stalled thread's 503 is unit/health's: its stamps, not a stopped
+	 * process, which answers nothing at all. */
+	assert_int_equal(it_daemon_stop(&daemon_, SIGTERM, 20), 0);
+}
+
 static uint64_t prom(const char *body, const char *name)
 {
 	char pat[160];
@@ -269,6 +297,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_refused_at_start, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_private_folders, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_only_socket, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_probes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_metrics_and_reload, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_overflow_counted, setup, teardown),
 	};
