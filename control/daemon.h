@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "control/health.h"
+#include "control/notify.h"
 #include "control/opts.h"
 #include "control/repl.h"
 #include "control/retain.h"
@@ -37,6 +38,7 @@ struct daemon {
 	struct watch watch;         /* link and loss lines in the log */
 	struct retain retain;       /* segments deleted by retention */
 	struct health health;       /* /healthz and /readyz */
+	struct notify notify;       /* systemd: READY, WATCHDOG, STOPPING, STATUS */
 	uint64_t started_ns;
 	const char *state;          /* "running", "draining" */
 	_Atomic bool refuse_intake; /* the disk is below its refuse mark */

@@ -2,6 +2,7 @@
 #include "control/health.h"
 
 #include <inttypes.h>
+#include <stdarg.h>
 #include <string.h>
 
 #include "control/daemon.h"
@@ -48,6 +49,18 @@ void health_run(struct health *h, const struct daemon *d, uint64_t now)
 	}
 }
 
+/* A reason, when someone asked for them (out may be NULL). */
+__attribute__((format(printf, 2, 3))) static void health_say(FILE *out, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!out)
+		return;
+	va_start(ap, fmt);
+	vfprintf(out, fmt, ap);
+	va_end(ap);
+}
+
 static bool health_fresh(uint64_t stamp, uint64_t now)
 {
 	return now < stamp || now - stamp < HEALTH_STALL_NS;
@@ -58,18 +71,20 @@ bool health_live(const struct health *h, uint64_t now, FILE *out)
 	bool ok = true;
 
 	if (!health_fresh(atomic_load(&h->main_ns), now)) {
-		fprintf(out, "the main loop has not run for %" PRIu64 " s\n",
+		health_say(out, "the main loop has not run for %" PRIu64 " s\n",
 			(now - atomic_load(&h->main_ns)) / UINT64_C(1000000000));
 		return false;  /* its stamps of the others are stale too */
 	}
+	if (!atomic_load(&h->ingesting))
+		return true;  /* draining: the workers and the log service stop by design */
 	if (!health_fresh(atomic_load(&h->service_ns), now)) {
-		fprintf(out, "the log service has not moved for %" PRIu64 " s\n",
+		health_say(out, "the log service has not moved for %" PRIu64 " s\n",
 			(now - atomic_load(&h->service_ns)) / UINT64_C(1000000000));
 		ok = false;
 	}
 	for (unsigned i = 0; i < h->workers; i++)
 		if (!health_fresh(atomic_load(&h->worker_ns[i]), now)) {
-			fprintf(out, "worker %u has not moved for %" PRIu64 " s\n", i,
+			health_say(out, "worker %u has not moved for %" PRIu64 " s\n", i,
 				(now - atomic_load(&h->worker_ns[i])) / UINT64_C(1000000000));
 			ok = false;
 		}
@@ -82,15 +97,15 @@ bool health_ready(const struct health *h, uint64_t now, FILE *out)
 	uint64_t up = atomic_load(&h->kafka_up_ns);
 
 	if (!atomic_load(&h->ingesting)) {
-		fputs("not ingesting: draining\n", out);
+		health_say(out, "not ingesting: draining\n");
 		ok = false;
 	}
 	if (atomic_load(&h->disk_refusing)) {
-		fputs("the data folder is below its free-space mark: intake refused\n", out);
+		health_say(out, "the data folder is below its free-space mark: intake refused\n");
 		ok = false;
 	}
 	if (!atomic_load(&h->kafka_off) && now > up && now - up >= h->kafka_outage_ns) {
-		fprintf(out, "Kafka not connected for %" PRIu64 " s (allowed %" PRIu64 " s)\n",
+		health_say(out, "Kafka not connected for %" PRIu64 " s (allowed %" PRIu64 " s)\n",
 			(now - up) / UINT64_C(1000000000), h->kafka_outage_ns / UINT64_C(1000000000));
 		ok = false;
 	}

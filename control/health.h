@@ -39,7 +39,8 @@ void health_init(struct health *h, unsigned workers, uint64_t kafka_outage_ns, u
 /* Main loop: samples the daemon. */
 void health_run(struct health *h, const struct daemon *d, uint64_t now);
 /* Any thread: whether the process and its threads are alive / it is ready
- * to take traffic; the reasons, one per line, go to out. */
+ * to take traffic; the reasons, one per line, go to out (or nowhere: NULL).
+ * While draining only the main loop must move. */
 bool health_live(const struct health *h, uint64_t now, FILE *out);
 bool health_ready(const struct health *h, uint64_t now, FILE *out);
 

@@ -342,9 +342,23 @@ static int sluiced_launch(struct daemon *d)
 /* SIGTERM, first half: stop RX, let the workers flush, let the log service
  * drain the queue and fsync, then start giving Kafka the backlog. The main
  * loop keeps serving the admin socket while that goes on. */
+/* One line for systemd's STATUS. */
+static void sluiced_status_line(void *ctx, char *buf, unsigned size)
+{
+	const struct daemon *d = ctx;
+	struct stats_snapshot s;
+
+	stats_collect(d, &s);
+	snprintf(buf, size, "%s: %" PRIu64 " events durable, %" PRIu64 " dead letters, "
+		 "replication lag %" PRIu64 " events%s", d->state, s.events_durable, s.dlq_records,
+		 s.replication_lag_events, !d->repl ? " (kafka none)" :
+		 s.kafka_connected ? "" : ", Kafka NOT CONNECTED");
+}
+
 static void sluiced_drain_begin(struct daemon *d)
 {
 	d->state = "draining";
+	notify_stopping("draining: stop RX, flush, fsync, give Kafka the backlog");
 	for (unsigned i = 0; i < d->worker_count; i++)
 		atomic_store(&d->workers[i]->stop, true);
 	for (unsigned i = 0; i < d->worker_count; i++)
@@ -452,6 +466,8 @@ static int sluiced_loop(struct daemon *d, struct admin *admin, struct admin *rea
 			break;
 		}
 		health_run(&d->health, d, clock_mono_ns());
+		notify_run(&d->notify, health_live(&d->health, clock_mono_ns(), NULL),
+			   clock_mono_ns(), sluiced_status_line, d);
 		if (!draining) {
 			uint64_t now = clock_mono_ns();
 
@@ -592,6 +608,8 @@ int main(int argc, char **argv)
 	d.state = "running";
 	plog_info("running: %s source on %s, %u worker(s), data in %s, kafka %s",
 		  d.cfg.source, d.cfg.listen_uri[0], d.worker_count, d.cfg.data_dir, d.cfg.kafka);
+	notify_init(&d.notify);
+	notify_ready(&d.notify, "running: ingesting", clock_mono_ns());
 	rc = sluiced_loop(&d, admin, reader);
 	admin_close(admin);
 	admin_close(reader);
