@@ -2,6 +2,7 @@
 #include "control/stats.h"
 
 #include <inttypes.h>
+#include <stdbool.h>
 #include <string.h>
 #include <time.h>
 
@@ -228,17 +229,42 @@ static uint64_t stats_field(const struct stats_snapshot *s, size_t i)
 	return v;
 }
 
+/* Prometheus wants base units in names: a "_us" field ("commit_us_max")
+ * is exported in seconds ("sluice_commit_seconds_max"). Returns whether
+ * the field is in microseconds. */
+static bool stats_prom_name(const char *field, char *name, size_t size)
+{
+	const char *us = strstr(field, "_us");
+
+	while (us && us[3] != '\0' && us[3] != '_')
+		us = strstr(us + 1, "_us");
+	if (!us) {
+		snprintf(name, size, "sluice_%s", field);
+		return false;
+	}
+	snprintf(name, size, "sluice_%.*s_seconds%s", (int)(us - field), field, us + 3);
+	return true;
+}
+
 void stats_render_prometheus(const struct stats_snapshot *s, FILE *out)
 {
 	size_t n = sizeof(stats_fields) / sizeof(stats_fields[0]);
 
 	for (size_t i = 0; i < n; i++) {
 		const char *suffix = stats_fields[i].counter ? "_total" : "";
+		const char *help = stats_fields[i].help, *unit = strstr(help, ", microseconds");
+		char name[96];
+		bool micro = stats_prom_name(stats_fields[i].name, name, sizeof(name));
+		int help_len = unit ? (int)(unit - help) : (int)strlen(help);
 
-		fprintf(out, "# HELP sluice_%s%s %s\n# TYPE sluice_%s%s %s\nsluice_%s%s %" PRIu64 "\n",
-			stats_fields[i].name, suffix, stats_fields[i].help,
-			stats_fields[i].name, suffix, stats_fields[i].counter ? "counter" : "gauge",
-			stats_fields[i].name, suffix, stats_field(s, i));
+		fprintf(out, "# HELP %s%s %.*s%s\n# TYPE %s%s %s\n", name, suffix, help_len, help,
+			micro ? ", seconds" : "", name, suffix,
+			stats_fields[i].counter ? "counter" : "gauge");
+		if (micro)
+			fprintf(out, "%s%s %" PRIu64 ".%06" PRIu64 "\n", name, suffix,
+				stats_field(s, i) / 1000000, stats_field(s, i) % 1000000);
+		else
+			fprintf(out, "%s%s %" PRIu64 "\n", name, suffix, stats_field(s, i));
 	}
 	fputs("# HELP sluice_drops_total records dropped after arrival, by stage and reason\n"
 	      "# TYPE sluice_drops_total counter\n", out);

@@ -234,6 +234,16 @@ static void test_metrics_and_reload(void **state)
 	assert_true(by_reason == it_json_u64(json, "dlq_records"));
 	assert_true(it_json_u64(json, "dlq_records") > 100);
 	assert_non_null(strstr(body, "# TYPE sluice_replication_lag_events gauge"));
+	/* Prometheus' own linter: names, units, types. */
+	if (it_run("command -v promtool", NULL, 0) == 0) {
+		snprintf(cmd, sizeof(cmd), "curl -sf http://127.0.0.1:%d/metrics | promtool check "
+			 "metrics 2>&1", port);
+		assert_int_equal(it_run(cmd, out, sizeof(out)), 0);
+		assert_string_equal(out, "");
+	} else {
+		fprintf(stderr, "0003: promtool check skipped: promtool is missing "
+				"(platform/install-deps extracts it)\n");
+	}
 	assert_int_equal(it_http_get(port, "/other", body, sizeof(body)), 404);
 
 	snprintf(cmd, sizeof(cmd), "'%s' --socket '%s' status --json", it_path("SLUICECTL"),
