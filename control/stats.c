@@ -153,6 +153,7 @@ void stats_collect(const struct daemon *d, struct stats_snapshot *s)
 	s->latency_durable_p99_us = histo_quantile_us(&s->latency_durable, 0.99);
 	s->latency_kafka_ack_p50_us = histo_quantile_us(&s->latency_kafka_ack, 0.50);
 	s->latency_kafka_ack_p99_us = histo_quantile_us(&s->latency_kafka_ack, 0.99);
+	s->disk_refusing = atomic_load(&d->refuse_intake);
 	s->queue_used = queue_count(d->queue);
 	s->queue_capacity = queue_capacity(d->queue);
 	s->queue_used_max = counter_get(&d->service.stats.queue_used_max);
@@ -198,6 +199,8 @@ static const struct {
 	GAUGE(queue_used_max, "high-water mark of that queue"),
 	COUNTER(commits, "fdatasync rounds that moved a durable offset"),
 	COUNTER(disk_errors, "failed writes or fdatasyncs; what they lost is in drops"),
+	GAUGE(disk_refusing, "1 while free space in the data folder is below its refuse mark "
+			     "(new events refused, counted as drops disk_full)"),
 	COUNTER(torn_bytes_cut, "bytes of a torn log tail cut at start"),
 	COUNTER(log_batches_zstd, "log batches stored zstd-compressed"),
 	COUNTER(log_batches_plain, "log batches stored plain (zstd off, or they did not shrink)"),

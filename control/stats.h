@@ -61,6 +61,7 @@ struct stats_snapshot {
 	uint64_t commit_full_wait_us_max;
 	uint64_t commits;
 	uint64_t disk_errors;
+	uint64_t disk_refusing;
 	uint64_t torn_bytes_cut;
 	uint64_t log_batches_zstd, log_batches_plain;
 	uint64_t log_body_bytes_in, log_body_bytes_stored;
