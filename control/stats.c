@@ -150,9 +150,13 @@ void stats_collect(const struct daemon *d, struct stats_snapshot *s)
 				    s->replicated_offset[LOG_KIND_EVENTS];
 	stats_collect_lag(d, s);
 	s->latency_durable_p50_us = histo_quantile_us(&s->latency_durable, 0.50);
+	s->latency_durable_p95_us = histo_quantile_us(&s->latency_durable, 0.95);
 	s->latency_durable_p99_us = histo_quantile_us(&s->latency_durable, 0.99);
+	s->latency_durable_p999_us = histo_quantile_us(&s->latency_durable, 0.999);
 	s->latency_kafka_ack_p50_us = histo_quantile_us(&s->latency_kafka_ack, 0.50);
+	s->latency_kafka_ack_p95_us = histo_quantile_us(&s->latency_kafka_ack, 0.95);
 	s->latency_kafka_ack_p99_us = histo_quantile_us(&s->latency_kafka_ack, 0.99);
+	s->latency_kafka_ack_p999_us = histo_quantile_us(&s->latency_kafka_ack, 0.999);
 	s->disk_refusing = atomic_load(&d->refuse_intake);
 	s->queue_used = queue_count(d->queue);
 	s->queue_capacity = queue_capacity(d->queue);
@@ -218,10 +222,15 @@ static const struct {
 	COUNTER(retention_bytes_deleted, "bytes deleted by retention"),
 	COUNTER(retention_unreplicated_deleted, "records retention deleted before Kafka had them"),
 	COUNTER(raw_seq_evictions, "raw-mode senders whose numbering restarted"),
-	GAUGE(latency_durable_p50_us, "arrival to durable, median bucket bound, microseconds"),
-	GAUGE(latency_durable_p99_us, "arrival to durable, 99th percentile bucket bound, microseconds"),
-	GAUGE(latency_kafka_ack_p50_us, "arrival to Kafka ack, median bucket bound, microseconds"),
-	GAUGE(latency_kafka_ack_p99_us, "arrival to Kafka ack, 99th percentile bucket bound, microseconds"),
+	GAUGE(latency_durable_p50_us, "arrival to durable, median (within 10 %), microseconds"),
+	GAUGE(latency_durable_p95_us, "arrival to durable, 95th percentile, microseconds"),
+	GAUGE(latency_durable_p99_us, "arrival to durable, 99th percentile, microseconds"),
+	GAUGE(latency_durable_p999_us, "arrival to durable, 99.9th percentile, microseconds"),
+	GAUGE(latency_kafka_ack_p50_us, "arrival to Kafka ack (exactly-once: commit), median, "
+					"microseconds"),
+	GAUGE(latency_kafka_ack_p95_us, "arrival to Kafka ack, 95th percentile, microseconds"),
+	GAUGE(latency_kafka_ack_p99_us, "arrival to Kafka ack, 99th percentile, microseconds"),
+	GAUGE(latency_kafka_ack_p999_us, "arrival to Kafka ack, 99.9th percentile, microseconds"),
 };
 
 static uint64_t stats_field(const struct stats_snapshot *s, size_t i)

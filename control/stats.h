@@ -69,8 +69,10 @@ struct stats_snapshot {
 	uint64_t indexes_rebuilt, segments_quarantined, records_quarantined;
 	uint64_t recovery_us;
 	uint64_t raw_seq_evictions;
-	uint64_t latency_durable_p50_us, latency_durable_p99_us;
-	uint64_t latency_kafka_ack_p50_us, latency_kafka_ack_p99_us;
+	uint64_t latency_durable_p50_us, latency_durable_p95_us, latency_durable_p99_us,
+		latency_durable_p999_us;
+	uint64_t latency_kafka_ack_p50_us, latency_kafka_ack_p95_us, latency_kafka_ack_p99_us,
+		latency_kafka_ack_p999_us;
 	struct histo_snapshot latency_durable;    /* events: arrival -> durable */
 	struct histo_snapshot latency_kafka_ack;  /* events: arrival -> Kafka ack */
 };

@@ -1,27 +1,47 @@
-/* Fixed-bucket latency histograms. */
+/* Log-linear latency histograms. */
 #include "platform/histo.h"
 
 #include <inttypes.h>
 
-/* From 50 us to 10 s in roughly 1-2.5-5 steps: what an ingest pipeline's
- * latencies span, from a quiet group commit to a Kafka outage. */
-static const uint64_t histo_bounds_us[HISTO_BUCKETS - 1] = {
-	50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000,
-	250000, 500000, 1000000, 2500000, 5000000, 10000000,
-};
+/* Bucket bounds: 10 us, then each 1/10 above the one before (rounded down,
+ * at least 1 us), up to the first bound past 60 s. A quantile read as its
+ * bucket's upper bound is therefore at most 10 % above the true value. */
+static uint64_t histo_bounds_us[HISTO_BUCKETS - 1];
+
+__attribute__((constructor)) static void histo_init_bounds(void)
+{
+	uint64_t b = HISTO_FIRST_US;
+
+	for (unsigned i = 0; i < HISTO_BUCKETS - 1; i++) {
+		histo_bounds_us[i] = b;
+		b += b / 10 ? b / 10 : 1;
+	}
+}
 
 uint64_t histo_bound_us(unsigned i)
 {
 	return i < HISTO_BUCKETS - 1 ? histo_bounds_us[i] : UINT64_MAX;
 }
 
+/* The first bucket whose bound is at or above us: a binary search. */
+static unsigned histo_index(uint64_t us)
+{
+	unsigned lo = 0, hi = HISTO_BUCKETS - 1;
+
+	while (lo < hi) {
+		unsigned mid = (lo + hi) / 2;
+
+		if (us > histo_bounds_us[mid])
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 void histo_observe(struct histo *h, uint64_t us, uint64_t weight)
 {
-	unsigned i = 0;
-
-	while (i < HISTO_BUCKETS - 1 && us > histo_bounds_us[i])
-		i++;
-	counter_add(&h->bucket[i], weight);
+	counter_add(&h->bucket[histo_index(us)], weight);
 	counter_add(&h->count, weight);
 	counter_add(&h->sum_us, us * weight);
 }
@@ -61,8 +81,9 @@ void histo_render_prometheus(const struct histo_snapshot *s, const char *name,
 	for (unsigned i = 0; i < HISTO_BUCKETS; i++) {
 		cumulative += s->bucket[i];
 		if (i < HISTO_BUCKETS - 1)
-			fprintf(out, "%s_bucket{le=\"%g\"} %" PRIu64 "\n", name,
-				(double)histo_bounds_us[i] / 1e6, cumulative);
+			fprintf(out, "%s_bucket{le=\"%" PRIu64 ".%06" PRIu64 "\"} %" PRIu64 "\n",
+				name, histo_bounds_us[i] / 1000000, histo_bounds_us[i] % 1000000,
+				cumulative);
 		else
 			fprintf(out, "%s_bucket{le=\"+Inf\"} %" PRIu64 "\n", name, cumulative);
 	}

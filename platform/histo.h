@@ -1,5 +1,7 @@
-/* Latency histograms with fixed buckets (microseconds), one writer thread,
- * read from any thread: the same single-writer counters as the rest. */
+/* Latency histograms with log-linear buckets (microseconds): 10 us, then
+ * each bound a tenth above the one before, past 60 s, so that a quantile is
+ * known to within 10 %. One writer thread, read from any thread: the same
+ * single-writer counters as the rest. */
 #ifndef SLUICE_PLATFORM_HISTO_H
 #define SLUICE_PLATFORM_HISTO_H
 
@@ -8,7 +10,8 @@
 
 #include "platform/counter.h"
 
-#define HISTO_BUCKETS 18  /* the last one is +Inf */
+#define HISTO_FIRST_US 10
+#define HISTO_BUCKETS 171  /* 170 bounds, 10 us .. 61.3 s; the last one is +Inf */
 
 struct histo {
 	counter_t bucket[HISTO_BUCKETS];
