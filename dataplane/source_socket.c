@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 
 /* A UDP payload can be 65507 bytes over IPv4; one more shows truncation. */
 #define SOCKET_BUF_BYTES 65536u
+#define SOCKET_IDLE_POLL_MS 100  /* an idle worker's wait; also when it sees stop */
 
 struct socket_queue {
 	int fds[SOURCE_LISTEN_MAX];
@@ -29,6 +31,7 @@ struct socket_queue {
 	struct sockaddr_storage peers[SOURCE_BURST_MAX];
 	char cmsg[SOURCE_BURST_MAX][CMSG_SPACE(sizeof(uint32_t))];
 	uint8_t *bufs;               /* SOURCE_BURST_MAX * SOCKET_BUF_BYTES */
+	bool idle;                   /* the last wait came back empty */
 	struct {
 		counter_t datagrams, bytes, missed, truncated, errors;
 	} st;                        /* written by the worker, read by control */
@@ -222,6 +225,7 @@ static uint16_t socket_rx_burst(struct source *src, unsigned queue,
 		got = socket_rx_one(src, sq, l, pkts, n, now);
 		if (got) {
 			sq->next_fd = (l + 1) % count;
+			sq->idle = false;  /* the worker may hold a partial batch again */
 			return got;
 		}
 	}
@@ -229,9 +233,16 @@ static uint16_t socket_rx_burst(struct source *src, unsigned queue,
 		pfd[l].fd = sq->fds[l];
 		pfd[l].events = POLLIN;
 	}
-	/* Idle: sleep in the kernel instead of spinning a shared core. */
-	if (poll(pfd, count, src->cfg.poll_timeout_ms) <= 0)
+	/* Idle: sleep in the kernel instead of spinning a shared core. A
+	 * short wait first, so a partial batch goes out within it; once a
+	 * wait has come back empty (the worker has flushed since), a long one:
+	 * a datagram still wakes it at once, and an idle box is not woken a
+	 * thousand times a second. */
+	if (poll(pfd, count, sq->idle ? SOCKET_IDLE_POLL_MS : src->cfg.poll_timeout_ms) <= 0) {
+		sq->idle = true;
 		return 0;
+	}
+	sq->idle = false;
 	for (unsigned l = 0; l < count; l++)
 		if (pfd[l].revents & POLLIN)
 			return socket_rx_one(src, sq, l, pkts, n, clock_real_ns());

@@ -96,6 +96,7 @@ void worker_flush(struct worker *w, enum log_kind k)
 			return;
 		}
 	}
+	queue_notify(w->cfg.queue);
 	counter_add(k == LOG_KIND_EVENTS ? &w->stats.events_enqueued
 					 : &w->stats.dlq_enqueued, b->count);
 	w->cur[k] = NULL;

@@ -15,6 +15,12 @@ unsigned queue_enqueue_burst(struct queue *q, void *const *objs, unsigned n);
 unsigned queue_dequeue_burst(struct queue *q, void **objs, unsigned n);
 unsigned queue_count(const struct queue *q);
 unsigned queue_capacity(const struct queue *q);
+/* Consumer: sleeps until a producer's queue_notify or timeout_ms, unless
+ * something is queued already. Returns 0 or -errno. */
+int queue_wait(struct queue *q, int timeout_ms);
+/* Producer, after an enqueue: wakes a sleeping consumer. Without one it is
+ * an atomic load, no syscall. */
+void queue_notify(struct queue *q);
 void queue_free(struct queue *q);
 
 /* A fixed pool of count elements of elt_bytes, allocated once at start. */

@@ -54,10 +54,12 @@ int log_service_run(void *arg)
 			continue;
 		if (atomic_load(&svc->stop) && queue_count(svc->queue) == 0)
 			break;
-		if (!busy)
-			clock_sleep_ns(svc->idle_sleep_ns);
+		if (busy)
+			clock_sleep_ns(svc->idle_sleep_ns / 4);  /* commits in flight */
 		else
-			clock_sleep_ns(svc->idle_sleep_ns / 4);
+			/* Everything durable, nothing queued: sleep until a worker
+			 * enqueues (it wakes us) or the stop check is due. */
+			(void)queue_wait(svc->queue, LOG_SERVICE_IDLE_WAIT_MS);
 	}
 	for (int k = 0; k < LOG_KINDS; k++)
 		(void)log_writer_flush(svc->logs[k]);

@@ -13,6 +13,7 @@
 #include "storage/log_writer.h"
 
 #define LOG_SERVICE_BURST 32
+#define LOG_SERVICE_IDLE_WAIT_MS 100  /* idle: how often the stop flag is seen */
 
 struct log_service_stats {
 	counter_t batches;

@@ -191,6 +191,37 @@ static void test_probes(void **state)
 	assert_int_equal(it_daemon_stop(&daemon_, SIGTERM, 20), 0);
 }
 
+/* CPU ticks and context switches of all of a process's threads. */
+static void proc_usage(pid_t pid, uint64_t *ticks, uint64_t *switches)
+{
+	char cmd[256], out[256];
+
+	snprintf(cmd, sizeof(cmd), "awk '{print $14+$15}' /proc/%d/stat; cat /proc/%d/task/*/status "
+		 "| awk '/ctxt_switches/ {s+=$2} END {print s}'", (int)pid, (int)pid);
+	assert_int_equal(it_run(cmd, out, sizeof(out)), 0);
+	assert_int_equal(sscanf(out, "%" SCNu64 "%" SCNu64, ticks, switches), 2);
+}
+
+/* Idle, the socket source and the log service sleep in the kernel: well
+ * under 1 % of a core and 100 wakeups a second (this build has ASan). */
+static void test_idle_costs_nothing(void **state)
+{
+	uint64_t t0, t1, c0, c1;
+	long hz = sysconf(_SC_CLK_TCK);
+
+	(void)state;
+	assert_int_equal(it_daemon_start(&daemon_, "none", "it0003", "--workers 2"), 0);
+	sleep(2);  /* past start-up */
+	proc_usage(daemon_.pid, &t0, &c0);
+	sleep(5);
+	proc_usage(daemon_.pid, &t1, &c1);
+	fprintf(stderr, "0003: idle for 5 s: %" PRIu64 " CPU ticks (of %ld/s), %" PRIu64
+		" context switches\n", t1 - t0, hz, c1 - c0);
+	assert_true((t1 - t0) * 100 <= (uint64_t)hz * 5 * 2);  /* < 2 % of a core */
+	assert_true(c1 - c0 < 5 * 100);
+	assert_int_equal(it_daemon_stop(&daemon_, SIGTERM, 20), 0);
+}
+
 static uint64_t prom(const char *body, const char *name)
 {
 	char pat[160];
@@ -308,6 +339,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_private_folders, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_only_socket, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_probes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_idle_costs_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_metrics_and_reload, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_overflow_counted, setup, teardown),
 	};
