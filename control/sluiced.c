@@ -13,8 +13,8 @@
 #include <unistd.h>
 
 #include "control/admin.h"
+#include "control/commands.h"
 #include "control/daemon.h"
-#include "control/logtool.h"
 #include "control/metrics.h"
 #include "control/stats.h"
 #include "platform/clock.h"
@@ -34,80 +34,6 @@
 	((SLUICED_QUEUE_POW2 - 1) + (workers) * LOG_KINDS + LOG_SERVICE_BURST + 8)
 #define SLUICED_IDLE_SLEEP_NS 50000ull
 #define SLUICED_CONTROL_NICE 10
-#define SLUICED_DLQ_SHOWN 20u
-
-/* Admin requests: "<command> [argument] [json]". */
-static int sluiced_handle(void *ctx, const char *req, bool read_only, FILE *out)
-{
-	struct daemon *d = ctx;
-	struct stats_snapshot s;
-	char cmd[32] = "", arg[32] = "", third[32] = "";
-	int words = sscanf(req, "%31s %31s %31s", cmd, arg, third);
-	int json = strcmp(arg, "json") == 0 || strcmp(third, "json") == 0;
-
-	if (words >= 1 && (strcmp(cmd, "stats") == 0 || strcmp(cmd, "lag") == 0) &&
-	    (words == 1 || json)) {
-		stats_collect(d, &s);
-		if (cmd[0] == 's')
-			stats_render(&s, out, json);
-		else
-			lag_render(&s, out, json);
-		return 0;
-	}
-	if (strcmp(cmd, "segments") == 0 && (words == 1 || json)) {
-		stats_collect(d, &s);
-		return logtool_segments(d->cfg.data_dir, s.durable_offset, s.replicated_offset,
-					out, json);
-	}
-	if (strcmp(cmd, "dlq") == 0 && (words == 1 || json)) {
-		/* The newest dead letters, oldest first. */
-		uint64_t end = log_writer_durable_offset(d->logs[LOG_KIND_DLQ]);
-		struct logtool_from from = { .offset = end > SLUICED_DLQ_SHOWN ? end - SLUICED_DLQ_SHOWN : 0 };
-
-		if (end == 0)
-			return json ? 0 : (fputs("no dead letters\n", out), 0);
-		return logtool_dump(d->cfg.data_dir, "dlq", &from, end - from.offset, out, json);
-	}
-	if (strcmp(cmd, "status") == 0 && (words == 1 || json)) {
-		status_render(d, out, json);
-		return 0;
-	}
-	if (strcmp(cmd, "replication") == 0 && words == 2 &&
-	    (strcmp(arg, "pause") == 0 || strcmp(arg, "resume") == 0)) {
-		if (read_only) {
-			fprintf(out, "error: '%s' changes the daemon; this socket is read-only: "
-				"use the admin socket (%s)\n", req, d->cfg.admin_socket);
-			return -EPERM;
-		}
-		if (!d->repl) {
-			fputs("error: replication is off (--kafka none)\n", out);
-			return -EINVAL;
-		}
-		repl_pause(d->repl, arg[0] == 'p');
-		fprintf(out, "replication %s\n", arg[0] == 'p' ? "paused" : "resumed");
-		return 0;
-	}
-	fprintf(out, "error: unknown request '%s'\n", req);
-	return -EINVAL;
-}
-
-/* Runs on the metrics thread: reads only the main loop's stamps. */
-static bool sluiced_probe(void *ctx, bool ready, FILE *out)
-{
-	const struct daemon *d = ctx;
-	uint64_t now = clock_mono_ns();
-
-	return ready ? health_ready(&d->health, now, out) : health_live(&d->health, now, out);
-}
-
-/* Runs on the metrics thread: reads only lock-free counters. */
-static void sluiced_render_metrics(void *ctx, FILE *out)
-{
-	struct stats_snapshot s;
-
-	stats_collect(ctx, &s);
-	stats_render_prometheus(&s, out);
-}
 
 static enum plog_level sluiced_log_level(const char *name)
 {
@@ -342,19 +268,6 @@ static int sluiced_launch(struct daemon *d)
 /* SIGTERM, first half: stop RX, let the workers flush, let the log service
  * drain the queue and fsync, then start giving Kafka the backlog. The main
  * loop keeps serving the admin socket while that goes on. */
-/* One line for systemd's STATUS. */
-static void sluiced_status_line(void *ctx, char *buf, unsigned size)
-{
-	const struct daemon *d = ctx;
-	struct stats_snapshot s;
-
-	stats_collect(d, &s);
-	snprintf(buf, size, "%s: %" PRIu64 " events durable, %" PRIu64 " dead letters, "
-		 "replication lag %" PRIu64 " events%s", d->state, s.events_durable, s.dlq_records,
-		 s.replication_lag_events, !d->repl ? " (kafka none)" :
-		 s.kafka_connected ? "" : ", Kafka NOT CONNECTED");
-}
-
 static void sluiced_drain_begin(struct daemon *d)
 {
 	d->state = "draining";
@@ -467,7 +380,7 @@ static int sluiced_loop(struct daemon *d, struct admin *admin, struct admin *rea
 		}
 		health_run(&d->health, d, clock_mono_ns());
 		notify_run(&d->notify, health_live(&d->health, clock_mono_ns(), NULL),
-			   clock_mono_ns(), sluiced_status_line, d);
+			   clock_mono_ns(), cmd_status_line, d);
 		if (!draining) {
 			uint64_t now = clock_mono_ns();
 
@@ -477,7 +390,7 @@ static int sluiced_loop(struct daemon *d, struct admin *admin, struct admin *rea
 		for (int i = 1; i < 3; i++) {
 			if (!(pfd[i].revents & POLLIN))
 				continue;
-			rc = admin_serve(served[i], sluiced_handle, d);
+			rc = admin_serve(served[i], cmd_handle, d);
 			if (rc < 0)
 				plog_warn("%s socket: %s", i == 1 ? "admin" : "read-only",
 					  strerror(-rc));
@@ -596,8 +509,8 @@ int main(int argc, char **argv)
 	health_init(&d.health, d.worker_count, d.cfg.ready_kafka_outage_s * 1000000000ull,
 		    clock_mono_ns());
 	if (rc == 0 && strcmp(d.cfg.metrics, "none") != 0) {
-		rc = metrics_start(&d.metrics, &d.cfg.metrics_addr, sluiced_render_metrics,
-				   sluiced_probe, &d);
+		rc = metrics_start(&d.metrics, &d.cfg.metrics_addr, cmd_render_metrics,
+				   cmd_probe, &d);
 		if (rc < 0)
 			plog_err("--metrics '%s': %s", d.cfg.metrics, strerror(-rc));
 	}
