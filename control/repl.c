@@ -215,6 +215,38 @@ static bool repl_caught_up(const struct repl *r)
 	return true;
 }
 
+/* Nothing in flight and nothing to read (or paused): the thread may sleep
+ * until a log's durable offset moves instead of polling every millisecond. */
+static bool repl_idle(struct repl *r, bool stopping)
+{
+	bool paused = atomic_load(&r->paused);
+
+	if (stopping || r->txn_open || rd_kafka_outq_len(r->rk) > 0 ||
+	    atomic_load(&r->props_changed))
+		return false;
+	for (unsigned k = 0; k < LOG_KINDS; k++) {
+		const struct repl_log *l = &r->logs[k];
+
+		if (l->rewind || !l->reader ||
+		    (!paused && l->next_offset < log_writer_durable_offset(l->lw)))
+			return false;
+	}
+	return true;
+}
+
+static void repl_wait_idle(struct repl *r)
+{
+	struct log_writer *lws[LOG_KINDS];
+	uint64_t after[LOG_KINDS];
+
+	rd_kafka_poll(r->rk, 0);  /* callbacks (errors, statistics) first */
+	for (unsigned k = 0; k < LOG_KINDS; k++) {
+		lws[k] = r->logs[k].lw;
+		after[k] = r->logs[k].next_offset;
+	}
+	(void)log_writer_wait_durable(lws, after, LOG_KINDS, REPL_IDLE_WAIT_MS);
+}
+
 static void *repl_thread(void *arg)
 {
 	struct repl *r = arg;
@@ -264,7 +296,10 @@ static void *repl_thread(void *arg)
 			    (!r->cfg.exactly_once || r->txn_open))
 				produced += repl_log_pump(r, k);
 		}
-		rd_kafka_poll(r->rk, produced ? 0 : 1);
+		if (!produced && repl_idle(r, stopping))
+			repl_wait_idle(r);
+		else
+			rd_kafka_poll(r->rk, produced ? 0 : 1);
 		if (r->cfg.exactly_once && r->rk)
 			repl_txn_end(r, stopping);
 		repl_checkpoint(r, false);

@@ -23,6 +23,7 @@
 #define REPL_PRODUCE_PER_ROUND 20000u   /* then poll, so reports keep flowing */
 #define REPL_CKPT_NAME "replicated.ckpt"
 #define REPL_RESTART_BACKOFF_NS 1000000000ull
+#define REPL_IDLE_WAIT_MS 100   /* idle: how often librdkafka's callbacks are served */
 /* Exactly-once: the longest a transactional call blocks the thread before
  * it looks at its stop flag again, and the opaque of offsets records. */
 #define REPL_TXN_CALL_MS 10000

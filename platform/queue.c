@@ -1,25 +1,19 @@
 /* rte_ring and rte_mempool behind the queue_ and pool_ names. */
 #include "platform/queue.h"
+#include "platform/wake.h"
 
 #include <errno.h>
 #include <poll.h>
-#include <stdatomic.h>
-#include <stdint.h>
 #include <stdlib.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
 
 #include <rte_errno.h>
 #include <rte_mempool.h>
 #include <rte_ring.h>
 
-/* The ring, and an eventfd the consumer sleeps on when it has nothing to
- * do. A producer writes the eventfd only when the consumer said it sleeps,
- * so a busy pipeline makes no syscall for it. */
+/* The ring, and a wakeup the consumer sleeps on when it has nothing to do. */
 struct queue {
 	struct rte_ring *ring;
-	int efd;
-	_Atomic bool sleeping;
+	struct wake wake;
 };
 
 struct queue *queue_create(const char *name, unsigned capacity_pow2, int *err)
@@ -30,16 +24,15 @@ struct queue *queue_create(const char *name, unsigned capacity_pow2, int *err)
 		*err = -ENOMEM;
 		return NULL;
 	}
-	q->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (q->efd < 0) {
-		*err = -errno;
+	*err = wake_init(&q->wake);
+	if (*err < 0) {
 		free(q);
 		return NULL;
 	}
 	q->ring = rte_ring_create(name, capacity_pow2, SOCKET_ID_ANY, RING_F_SC_DEQ);
 	if (!q->ring) {
 		*err = -rte_errno;
-		close(q->efd);
+		wake_destroy(&q->wake);
 		free(q);
 		return NULL;
 	}
@@ -69,28 +62,18 @@ unsigned queue_capacity(const struct queue *q)
 
 void queue_notify(struct queue *q)
 {
-	uint64_t one = 1;
-
-	/* Pairs with queue_wait: the enqueue is visible before the flag is
-	 * read, so either the consumer sees the item or we see it asleep. */
-	atomic_thread_fence(memory_order_seq_cst);
-	if (atomic_load_explicit(&q->sleeping, memory_order_relaxed) &&
-	    atomic_exchange(&q->sleeping, false))
-		(void)!write(q->efd, &one, sizeof(one));
+	wake_notify(&q->wake);
 }
 
 int queue_wait(struct queue *q, int timeout_ms)
 {
-	struct pollfd p = { .fd = q->efd, .events = POLLIN };
-	uint64_t drained;
+	struct pollfd p = { .fd = wake_fd(&q->wake), .events = POLLIN };
 	int rc = 0;
 
-	atomic_store(&q->sleeping, true);
-	atomic_thread_fence(memory_order_seq_cst);
+	wake_prepare(&q->wake);
 	if (rte_ring_count(q->ring) == 0 && poll(&p, 1, timeout_ms) < 0)
 		rc = -errno;
-	atomic_store(&q->sleeping, false);
-	(void)!read(q->efd, &drained, sizeof(drained));
+	wake_finish(&q->wake);
 	return rc;
 }
 
@@ -99,7 +82,7 @@ void queue_free(struct queue *q)
 	if (!q)
 		return;
 	rte_ring_free(q->ring);
-	close(q->efd);
+	wake_destroy(&q->wake);
 	free(q);
 }
 

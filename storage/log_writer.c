@@ -14,6 +14,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -117,11 +118,15 @@ int log_writer_open(struct log_writer **out, const char *dir,
 	lw->cfg = *cfg;
 	lw->fd = -1;
 	lw->prev_fd = -1;
+	lw->durable_wake.efd = -1;
 	lw->batch_start = UINT32_MAX;
 	strcpy(lw->dir, dir);
 	lw->marks_cap = cfg->commit_bytes_max / LOG_INDEX_INTERVAL_MIN + 1;
 	lw->ix = malloc(sizeof(*lw->ix));
 	lw->prev_ix = malloc(sizeof(*lw->prev_ix));
+	rc = wake_init(&lw->durable_wake);
+	if (rc < 0)
+		goto err;
 	rc = -ENOMEM;
 	if (!lw->ix || !lw->prev_ix)
 		goto err;
@@ -420,5 +425,27 @@ void log_writer_close(struct log_writer *lw)
 	free(lw->ix);
 	free(lw->prev_ix);
 	log_codec_destroy(lw->codec);
+	wake_destroy(&lw->durable_wake);
 	free(lw);
+}
+
+int log_writer_wait_durable(struct log_writer *const *lws, const uint64_t *after, unsigned n,
+			    int timeout_ms)
+{
+	struct pollfd p[LOG_KINDS];
+	bool moved = false;
+	int rc = 0;
+
+	assert(n <= LOG_KINDS);
+	for (unsigned i = 0; i < n; i++) {
+		wake_prepare(&lws[i]->durable_wake);
+		p[i] = (struct pollfd){ .fd = wake_fd(&lws[i]->durable_wake), .events = POLLIN };
+	}
+	for (unsigned i = 0; i < n; i++)
+		moved |= log_writer_durable_offset(lws[i]) > after[i];
+	if (!moved && poll(p, n, timeout_ms) < 0)
+		rc = -errno;
+	for (unsigned i = 0; i < n; i++)
+		wake_finish(&lws[i]->durable_wake);
+	return rc;
 }

@@ -71,6 +71,13 @@ int log_writer_append(struct log_writer *lw, const uint8_t *records,
  * flight. Returns 0 or -errno. */
 int log_writer_poll(struct log_writer *lw, bool wait);
 
+/* Blocks until the durable offset of any of the n (at most LOG_KINDS)
+ * writers is above after[i], or timeout_ms passes: for a reader of the logs
+ * with nothing left to read (the replicator), instead of polling. The
+ * writer signals only when someone waits. Returns 0 or -errno. */
+int log_writer_wait_durable(struct log_writer *const *lws, const uint64_t *after, unsigned n,
+			    int timeout_ms);
+
 /* True while anything appended is not yet durable. */
 bool log_writer_busy(const struct log_writer *lw);
 

@@ -12,6 +12,7 @@
 
 #include <liburing.h>
 
+#include "platform/wake.h"
 #include "storage/log_codec.h"
 #include "storage/log_index.h"
 #include "storage/log_segment.h"
@@ -87,6 +88,7 @@ struct log_writer {
 	uint64_t written_offset; /* records below are in the page cache */
 	uint64_t written_seg_base, written_seg_bytes;
 	_Atomic uint64_t durable_offset;
+	struct wake durable_wake;        /* readers waiting for it to move */
 	uint64_t durable_seg_base, durable_seg_bytes;
 	struct log_buf bufs[LOG_WRITER_BUFFERS];
 	unsigned fill;           /* the buffer being filled, or next to fill */

@@ -286,6 +286,7 @@ static void log_writer_sync_done(struct log_writer *lw)
 	}
 	assert(y->target > before);
 	atomic_store_explicit(&lw->durable_offset, y->target, memory_order_release);
+	wake_notify(&lw->durable_wake);
 	lw->durable_seg_base = y->seg_base;
 	lw->durable_seg_bytes = y->seg_bytes;
 	counter_add(&lw->stats.records_durable, y->target - before);
