@@ -378,12 +378,11 @@ static int sluiced_loop(struct daemon *d, struct admin *admin, struct admin *rea
 				clock_sleep_ns(50000000);
 			break;
 		}
-		health_run(&d->health, d, clock_mono_ns());
-		notify_run(&d->notify, health_live(&d->health, clock_mono_ns(), NULL),
-			   clock_mono_ns(), cmd_status_line, d);
-		if (!draining) {
-			uint64_t now = clock_mono_ns();
+		uint64_t now = clock_mono_ns();
 
+		health_run(&d->health, d, now);
+		notify_run(&d->notify, health_live(&d->health, now, NULL), now, cmd_status_line, d);
+		if (!draining) {
 			watch_run(&d->watch, d, now);
 			retain_run(&d->retain, d, now);
 		}
