@@ -35,7 +35,6 @@ int repl_log_reset(struct repl_log *l)
 	memset(l->window, 0, REPL_WINDOW / 8);
 	l->next_offset = l->acked_low;
 	l->rewind = false;
-	l->txn_count = 0;
 	l->txn_bytes = 0;
 	return log_reader_open(&l->reader, log_writer_dir(l->lw), l->acked_low);
 }
@@ -326,7 +325,6 @@ void repl_free(struct repl *r)
 	for (int k = 0; k < LOG_KINDS; k++) {
 		log_reader_close(r->logs[k].reader);
 		free(r->logs[k].window);
-		free(r->logs[k].txn_arrival);
 		free(r->logs[k].arrival);
 	}
 	free(r);
@@ -375,9 +373,7 @@ int repl_start(struct repl **out, const struct repl_config *cfg, char *err,
 		counter_set(&r->stats.log[k].acked_offset, l->acked_low);
 		l->window = calloc(REPL_WINDOW / 64, sizeof(uint64_t));
 		l->arrival = calloc(r->cfg.window, sizeof(uint64_t));
-		if (r->cfg.exactly_once)
-			l->txn_arrival = calloc(r->cfg.window, sizeof(uint64_t));
-		if (!l->window || !l->arrival || (r->cfg.exactly_once && !l->txn_arrival)) {
+		if (!l->window || !l->arrival) {
 			rc = -ENOMEM;
 			goto fail;
 		}

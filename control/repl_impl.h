@@ -45,11 +45,11 @@ struct repl_log {
 	bool rewind;                     /* a report failed */
 	int read_error;                  /* last error reading the log, said once */
 	uint64_t *window;                /* REPL_WINDOW bits, by offset */
-	uint64_t *arrival;               /* arrival times in flight, by offset % cfg.window */
-	/* Exactly-once: arrival times of the records in the open transaction
-	 * (cfg.window at most), observed as latency once it commits. */
-	uint64_t *txn_arrival;
-	uint64_t txn_count;
+	/* Arrival times of the records produced past acked_low, by offset %
+	 * cfg.window: at most a window is past it, so slots do not collide. */
+	uint64_t *arrival;
+	/* Exactly-once: payload bytes of the open transaction, whose records
+	 * are the offsets from acked_low (committed) to next_offset. */
 	uint64_t txn_bytes;
 };
 
@@ -94,11 +94,18 @@ void repl_log_rewind(struct repl *r, unsigned k);
 /* Sets the brokers, the test settings and the operator's kafka.* ones on a
  * librdkafka configuration: the producer's and the offsets reader's. */
 int repl_conf_apply(const struct repl *r, rd_kafka_conf_t *conf, char *err, size_t err_size);
+/* Sets each NAME, VALUE pair of table; -EINVAL with err filled on the first
+ * that librdkafka refuses. */
+int repl_conf_set_table(rd_kafka_conf_t *conf, const char *const (*table)[2], size_t n,
+			char *err, size_t err_size);
 int repl_create_producer(struct repl *r, char *err, size_t err_size);
 void repl_destroy_producer(struct repl *r);
 /* Produces one record. Returns 0, or -ENOBUFS when librdkafka's queue is
  * full (try again after a poll), or another -errno. */
 int repl_produce(struct repl *r, unsigned k, const struct log_record *rec, uint64_t offset);
+/* Arrival to acknowledged (exactly-once: committed) of log k's record at
+ * off, from the arrival time kept when it was produced. */
+void repl_observe_ack(struct repl *r, unsigned k, uint64_t off, uint64_t now);
 
 /* repl_txn.c: exactly-once */
 /* Initialises transactions on a new producer and reads the offsets back

@@ -191,7 +191,7 @@ static int repl_offsets_consume(const struct repl *r, rd_kafka_t *c, int partiti
 int repl_offsets_read(struct repl *r, uint64_t off[LOG_KINDS], bool found[LOG_KINDS], char *err,
 		      size_t err_size)
 {
-	static const char *settings[][2] = {
+	static const char *const settings[][2] = {
 		{ "group.id", "sluice-offsets-reader" },  /* never joined: assign only */
 		{ "enable.auto.commit", "false" },
 		{ "enable.partition.eof", "true" },
@@ -204,10 +204,9 @@ int repl_offsets_read(struct repl *r, uint64_t off[LOG_KINDS], bool found[LOG_KI
 
 	if (repl_conf_apply(r, conf, err, err_size) < 0)
 		goto bad_conf;
-	for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++)
-		if (rd_kafka_conf_set(conf, settings[i][0], settings[i][1], err, err_size) !=
-		    RD_KAFKA_CONF_OK)
-			goto bad_conf;
+	if (repl_conf_set_table(conf, settings, sizeof(settings) / sizeof(settings[0]), err,
+				err_size) < 0)
+		goto bad_conf;
 	c = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, err_size);
 	if (!c)
 		goto bad_conf;

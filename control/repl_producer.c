@@ -3,7 +3,6 @@
  * log callbacks, and one record's message with its headers. */
 #include "control/repl_impl.h"
 
-#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -21,15 +20,11 @@ static bool repl_bit_test_clear(uint64_t *w, uint64_t off)
 	return set;
 }
 
-/* Arrival to acknowledgement. The arrival time was kept at produce, by
- * offset modulo the window (at most a window is in flight, so slots do not
- * collide), instead of parsing each acknowledged message's header. */
-static void repl_observe_ack(const struct repl *r, struct repl_log *l, struct repl_log_stats *st,
-			     uint64_t off)
+void repl_observe_ack(struct repl *r, unsigned k, uint64_t off, uint64_t now)
 {
-	uint64_t arrival = l->arrival[off % r->cfg.window], now = clock_real_ns();
+	uint64_t arrival = r->logs[k].arrival[off % r->cfg.window];
 
-	histo_observe(&st->ack_latency, now > arrival ? (now - arrival) / 1000 : 0, 1);
+	histo_observe(&r->stats.log[k].ack_latency, now > arrival ? (now - arrival) / 1000 : 0, 1);
 }
 
 static void repl_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
@@ -69,7 +64,7 @@ static void repl_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque
 	counter_add(&st->acked_bytes, m->len);
 	if (off < l->acked_low)
 		return;  /* an old duplicate after a rewind */
-	repl_observe_ack(r, l, st, off);
+	repl_observe_ack(r, k, off, clock_real_ns());
 	l->window[(off % REPL_WINDOW) / 64] |= 1ull << (off % 64);
 	while (repl_bit_test_clear(l->window, l->acked_low))
 		l->acked_low++;
@@ -109,6 +104,15 @@ static int repl_conf_set(rd_kafka_conf_t *conf, const char *k, const char *v,
 	return rd_kafka_conf_set(conf, k, v, err, err_size) == RD_KAFKA_CONF_OK ? 0 : -EINVAL;
 }
 
+int repl_conf_set_table(rd_kafka_conf_t *conf, const char *const (*table)[2], size_t n,
+			char *err, size_t err_size)
+{
+	for (size_t i = 0; i < n; i++)
+		if (repl_conf_set(conf, table[i][0], table[i][1], err, err_size) < 0)
+			return -EINVAL;
+	return 0;
+}
+
 int repl_conf_apply(const struct repl *r, rd_kafka_conf_t *conf, char *err, size_t err_size)
 {
 	if (repl_conf_set(conf, "bootstrap.servers", r->cfg.brokers, err, err_size) < 0)
@@ -127,7 +131,7 @@ int repl_conf_apply(const struct repl *r, rd_kafka_conf_t *conf, char *err, size
 
 int repl_create_producer(struct repl *r, char *err, size_t err_size)
 {
-	static const char *settings[][2] = {
+	static const char *const settings[][2] = {
 		{ "enable.idempotence", "true" },
 		{ "acks", "all" },
 		{ "linger.ms", "2" },
@@ -141,7 +145,7 @@ int repl_create_producer(struct repl *r, char *err, size_t err_size)
 	};
 	/* A transaction's records must time out within the transaction, which
 	 * the broker aborts after transaction.timeout.ms. */
-	static const char *txn_settings[][2] = {
+	static const char *const txn_settings[][2] = {
 		{ "transaction.timeout.ms", "60000" },
 		{ "message.timeout.ms", "60000" },
 	};
@@ -149,19 +153,19 @@ int repl_create_producer(struct repl *r, char *err, size_t err_size)
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
 
 	/* sluice's settings first, so the operator's kafka.* ones win. */
-	for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++)
-		if (repl_conf_set(conf, settings[i][0], settings[i][1], err, err_size) < 0)
-			goto err;
+	if (repl_conf_set_table(conf, settings, sizeof(settings) / sizeof(settings[0]), err,
+				err_size) < 0)
+		goto err;
 	if (r->cfg.exactly_once) {
 		/* One transactional id per appliance: a restarted sluiced fences
 		 * the old one and aborts what it left open. */
 		snprintf(txn_id, sizeof(txn_id), "sluice-%s", r->cfg.appliance_id);
 		if (repl_conf_set(conf, "transactional.id", txn_id, err, err_size) < 0)
 			goto err;
-		for (size_t i = 0; i < sizeof(txn_settings) / sizeof(txn_settings[0]); i++)
-			if (repl_conf_set(conf, txn_settings[i][0], txn_settings[i][1], err,
-					  err_size) < 0)
-				goto err;
+		if (repl_conf_set_table(conf, txn_settings,
+					sizeof(txn_settings) / sizeof(txn_settings[0]), err,
+					err_size) < 0)
+			goto err;
 	}
 	if (repl_conf_apply(r, conf, err, err_size) < 0)
 		goto err;
@@ -263,12 +267,7 @@ int repl_produce(struct repl *r, unsigned k, const struct log_record *rec, uint6
 		return err == RD_KAFKA_RESP_ERR__QUEUE_FULL ? -ENOBUFS : -EIO;
 	}
 	l->arrival[offset % r->cfg.window] = rec->arrival_ns;
-	if (r->cfg.exactly_once) {
-		/* A transaction holds at most a window of each log. */
-		assert(l->txn_count < r->cfg.window);
-		l->txn_arrival[l->txn_count++] = rec->arrival_ns;
-		l->txn_bytes += rec->payload_len;
-	}
+	l->txn_bytes += rec->payload_len;  /* exactly-once counts them at commit */
 	return 0;
 }
 

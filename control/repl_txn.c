@@ -73,6 +73,22 @@ static uint64_t repl_txn_start_offset(struct repl_log *l, unsigned k, uint64_t k
 
 static void repl_txn_commit(struct repl *r);
 
+/* Begins a transaction; a producer that cannot is replaced. */
+static bool repl_txn_open(struct repl *r)
+{
+	rd_kafka_error_t *e = rd_kafka_begin_transaction(r->rk);
+
+	if (e) {
+		repl_txn_error(r, "begin_transaction", e);
+		rd_kafka_error_destroy(e);
+		repl_new_producer(r, "a transaction could not begin");
+		return false;
+	}
+	r->txn_open = true;
+	r->txn_begin_ns = clock_mono_ns();
+	return true;
+}
+
 /* Asks for the leaders of every topic a transaction writes: librdkafka
  * otherwise learns those of a topic first produced to on its next periodic
  * scan, up to a second later, and the first commit waits for it. */
@@ -141,39 +157,22 @@ int repl_txn_prepare(struct repl *r)
 	/* A first transaction of the offsets alone: it registers the offsets
 	 * partition before events wait on it, and shows at start that the
 	 * offsets topic takes transactional writes. */
-	e = rd_kafka_begin_transaction(r->rk);
-	if (e) {
-		repl_txn_error(r, "begin_transaction", e);
-		rd_kafka_error_destroy(e);
-		repl_new_producer(r, "a transaction could not begin");
+	if (!repl_txn_open(r))
 		return -EAGAIN;
-	}
-	r->txn_open = true;
-	r->txn_begin_ns = clock_mono_ns();
 	repl_txn_commit(r);
 	return r->txn_ready ? 0 : -EAGAIN;
 }
 
 void repl_txn_begin(struct repl *r, bool stopping)
 {
-	rd_kafka_error_t *e;
 	bool backlog = false;
 
 	if (r->txn_open || !r->txn_ready || (atomic_load(&r->paused) && !stopping))
 		return;
 	for (unsigned k = 0; k < LOG_KINDS; k++)
 		backlog |= r->logs[k].next_offset < log_writer_durable_offset(r->logs[k].lw);
-	if (!backlog)
-		return;
-	e = rd_kafka_begin_transaction(r->rk);
-	if (e) {
-		repl_txn_error(r, "begin_transaction", e);
-		rd_kafka_error_destroy(e);
-		repl_new_producer(r, "a transaction could not begin");
-		return;
-	}
-	r->txn_open = true;
-	r->txn_begin_ns = clock_mono_ns();
+	if (backlog)
+		(void)repl_txn_open(r);
 }
 
 /* Aborts the open transaction and goes back to the committed offsets. */
@@ -231,6 +230,14 @@ static int repl_txn_produce_offsets(struct repl *r)
 	return 0;
 }
 
+/* Records of log k in the open transaction: the offsets from the
+ * committed one on. A quarantined gap is passed only when none are open,
+ * so they are contiguous. */
+static uint64_t repl_txn_records(const struct repl_log *l)
+{
+	return l->next_offset > l->acked_low ? l->next_offset - l->acked_low : 0;
+}
+
 /* The transaction is in Kafka: its records count as replicated. */
 static void repl_txn_committed(struct repl *r)
 {
@@ -240,12 +247,10 @@ static void repl_txn_committed(struct repl *r)
 		struct repl_log *l = &r->logs[k];
 		struct repl_log_stats *st = &r->stats.log[k];
 
-		for (uint64_t i = 0; i < l->txn_count; i++)
-			histo_observe(&st->ack_latency,
-				      now > l->txn_arrival[i] ? (now - l->txn_arrival[i]) / 1000 : 0, 1);
-		counter_add(&st->acked, l->txn_count);
+		for (uint64_t off = l->acked_low; off < l->next_offset; off++)
+			repl_observe_ack(r, k, off, now);
+		counter_add(&st->acked, repl_txn_records(l));
 		counter_add(&st->acked_bytes, l->txn_bytes);
-		l->txn_count = 0;
 		l->txn_bytes = 0;
 		if (l->next_offset > l->acked_low)
 			l->acked_low = l->next_offset;
@@ -255,15 +260,22 @@ static void repl_txn_committed(struct repl *r)
 	r->txn_open = false;
 }
 
+/* A record of the open transaction failed: it cannot commit. */
+static bool repl_txn_doomed(const struct repl *r)
+{
+	for (unsigned k = 0; k < LOG_KINDS; k++)
+		if (r->logs[k].rewind)
+			return true;
+	return false;
+}
+
 static bool repl_txn_due(const struct repl *r, bool stopping)
 {
-	bool full = false, doomed = false;
+	bool full = false;
 
-	for (unsigned k = 0; k < LOG_KINDS; k++) {
-		full |= r->logs[k].next_offset >= r->logs[k].acked_low + r->cfg.window;
-		doomed |= r->logs[k].rewind;
-	}
-	return full || doomed || stopping || atomic_load(&r->paused) ||
+	for (unsigned k = 0; k < LOG_KINDS; k++)
+		full |= repl_txn_records(&r->logs[k]) >= r->cfg.window;
+	return full || stopping || atomic_load(&r->paused) ||
 	       clock_mono_ns() - r->txn_begin_ns >= r->cfg.txn_interval_ns;
 }
 
@@ -297,22 +309,19 @@ static void repl_txn_commit(struct repl *r)
 	}
 	plog_debug("exactly-once: committed %" PRIu64 " events and %" PRIu64 " dead letters in "
 		   "%" PRIu64 " us, %" PRIu64 " us after the transaction began",
-		   r->logs[LOG_KIND_EVENTS].txn_count, r->logs[LOG_KIND_DLQ].txn_count,
+		   repl_txn_records(&r->logs[LOG_KIND_EVENTS]),
+		   repl_txn_records(&r->logs[LOG_KIND_DLQ]),
 		   (clock_mono_ns() - t0) / 1000, (clock_mono_ns() - r->txn_begin_ns) / 1000);
 	repl_txn_committed(r);
 }
 
 void repl_txn_end(struct repl *r, bool stopping)
 {
-	bool doomed = false;
-
-	if (!r->txn_open || !repl_txn_due(r, stopping))
+	if (!r->txn_open)
 		return;
-	for (unsigned k = 0; k < LOG_KINDS; k++)
-		doomed |= r->logs[k].rewind;
-	if (doomed)
-		repl_txn_abort(r);  /* a record failed: its transaction cannot commit */
-	else
+	if (repl_txn_doomed(r))
+		repl_txn_abort(r);
+	else if (repl_txn_due(r, stopping))
 		repl_txn_commit(r);
 }
 
