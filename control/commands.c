@@ -47,6 +47,10 @@ int cmd_handle(void *ctx, const char *req, bool read_only, FILE *out)
 			return json ? 0 : (fputs("no dead letters\n", out), 0);
 		return logtool_dump(d->cfg.data_dir, "dlq", &from, end - from.offset, out, json);
 	}
+	if (strcmp(cmd, "canary") == 0 && (words == 1 || json)) {
+		canary_render(&d->canary, clock_mono_ns(), out, json);
+		return 0;
+	}
 	if (strcmp(cmd, "status") == 0 && (words == 1 || json)) {
 		status_render(d, out, json);
 		return 0;
@@ -84,8 +88,11 @@ void cmd_render_metrics(void *ctx, FILE *out)
 {
 	struct stats_snapshot s;
 
-	stats_collect(ctx, &s);
+	const struct daemon *d = ctx;
+
+	stats_collect(d, &s);
 	stats_render_prometheus(&s, out);
+	canary_render_prometheus(&d->canary, clock_mono_ns(), out);
 }
 
 /* One line for systemd's STATUS. */

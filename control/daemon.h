@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "control/canary.h"
 #include "control/health.h"
 #include "control/notify.h"
 #include "control/opts.h"
@@ -39,6 +40,8 @@ struct daemon {
 	struct retain retain;       /* segments deleted by retention */
 	struct health health;       /* /healthz and /readyz */
 	struct notify notify;       /* systemd: READY, WATCHDOG, STOPPING, STATUS */
+	struct canary canary;
+	uint64_t appliance_salt;    /* 64 bits from the appliance id */
 	uint64_t started_ns;
 	const char *state;          /* "running", "draining" */
 	_Atomic bool refuse_intake; /* the disk is below its refuse mark */

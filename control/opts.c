@@ -102,6 +102,10 @@ static const struct opt_def opt_table[] = {
 	{ "offsets-topic", OPT_STR, OFF(offsets_topic), 1, 200, "sluice.offsets", NULL, false,
 	  "exactly-once: compacted topic of the replicated offsets, keyed APPLIANCE/LOG; "
 	  "created when missing" },
+	{ "canary-interval-s", OPT_U64, OFF(canary_interval_s), 0, 86400, "60", NULL, false,
+	  "send a canary event through the parser, the log and Kafka this often; 0: none" },
+	{ "canary-schema", OPT_U64, OFF(canary_schema), 0, UINT16_MAX, "0", NULL, false,
+	  "schema id of the canary: it goes to that schema's topic, with header canary=1" },
 	{ "drain-timeout-s", OPT_U64, OFF(drain_timeout_s), 0, 3600, "30", NULL, true,
 	  "on SIGTERM, how long to wait for Kafka to take the backlog" },
 	{ "eal-memory-mb", OPT_U64, OFF(eal_memory_mb), 128, 65536, "512", NULL, false,

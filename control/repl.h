@@ -58,6 +58,9 @@ struct repl_stats {
 	counter_t records_quarantined;   /* offsets they held: never sent */
 	counter_t txn_committed;         /* exactly-once transactions */
 	counter_t txn_aborted;
+	/* sluice's canary, outside the events' counters and histogram */
+	counter_t canaries_acked;
+	counter_t canary_ack_ns;         /* the last one's arrival -> Kafka */
 };
 
 struct repl;

@@ -104,8 +104,11 @@ void repl_destroy_producer(struct repl *r);
  * full (try again after a poll), or another -errno. */
 int repl_produce(struct repl *r, unsigned k, const struct log_record *rec, uint64_t offset);
 /* Arrival to acknowledged (exactly-once: committed) of log k's record at
- * off, from the arrival time kept when it was produced. */
-void repl_observe_ack(struct repl *r, unsigned k, uint64_t off, uint64_t now);
+ * off, from the arrival time kept when it was produced. Returns true when
+ * it was sluice's canary, timed on the canary's own counters. */
+bool repl_observe_ack(struct repl *r, unsigned k, uint64_t off, uint64_t now);
+/* Whether log k's record at off is the canary the log follows. */
+bool repl_is_canary(const struct repl *r, unsigned k, uint64_t off);
 
 /* repl_txn.c: exactly-once */
 /* Initialises transactions on a new producer and reads the offsets back

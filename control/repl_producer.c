@@ -20,11 +20,24 @@ static bool repl_bit_test_clear(uint64_t *w, uint64_t off)
 	return set;
 }
 
-void repl_observe_ack(struct repl *r, unsigned k, uint64_t off, uint64_t now)
+bool repl_is_canary(const struct repl *r, unsigned k, uint64_t off)
+{
+	return k == LOG_KIND_EVENTS &&
+	       off + 1 == counter_get(&log_writer_stats(r->logs[k].lw)->canary_offset);
+}
+
+bool repl_observe_ack(struct repl *r, unsigned k, uint64_t off, uint64_t now)
 {
 	uint64_t arrival = r->logs[k].arrival[off % r->cfg.window];
+	uint64_t took = now > arrival ? now - arrival : 0;
 
-	histo_observe(&r->stats.log[k].ack_latency, now > arrival ? (now - arrival) / 1000 : 0, 1);
+	if (repl_is_canary(r, k, off)) {
+		counter_set(&r->stats.canary_ack_ns, took);
+		counter_add(&r->stats.canaries_acked, 1);
+		return true;
+	}
+	histo_observe(&r->stats.log[k].ack_latency, took / 1000, 1);
+	return false;
 }
 
 static void repl_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
@@ -60,11 +73,18 @@ static void repl_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque
 	/* Exactly-once: a record counts when its transaction commits. */
 	if (r->cfg.exactly_once)
 		return;
-	counter_add(&st->acked, 1);
-	counter_add(&st->acked_bytes, m->len);
-	if (off < l->acked_low)
-		return;  /* an old duplicate after a rewind */
-	repl_observe_ack(r, k, off, clock_real_ns());
+	if (off < l->acked_low) {
+		/* An old duplicate after a rewind. */
+		if (!repl_is_canary(r, k, off)) {
+			counter_add(&st->acked, 1);
+			counter_add(&st->acked_bytes, m->len);
+		}
+		return;
+	}
+	if (!repl_observe_ack(r, k, off, clock_real_ns())) {
+		counter_add(&st->acked, 1);
+		counter_add(&st->acked_bytes, m->len);
+	}
 	l->window[(off % REPL_WINDOW) / 64] |= 1ull << (off % 64);
 	while (repl_bit_test_clear(l->window, l->acked_low))
 		l->acked_low++;
@@ -247,6 +267,8 @@ int repl_produce(struct repl *r, unsigned k, const struct log_record *rec, uint6
 	repl_header_u64(hdrs, "arrival-time", rec->arrival_ns);
 	repl_header_u64(hdrs, "schema-id", rec->schema_id);
 	rd_kafka_header_add(hdrs, "appliance-id", -1, r->cfg.appliance_id, -1);
+	if (rec->flags & LOG_RECORD_FLAG_CANARY)
+		rd_kafka_header_add(hdrs, "canary", -1, "1", 1);
 	if (k == LOG_KIND_DLQ) {
 		rd_kafka_header_add(hdrs, "dlq-reason", -1,
 				    log_dlq_reason_name(rec->dlq_reason), -1);

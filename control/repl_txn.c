@@ -247,9 +247,11 @@ static void repl_txn_committed(struct repl *r)
 		struct repl_log *l = &r->logs[k];
 		struct repl_log_stats *st = &r->stats.log[k];
 
+		uint64_t canaries = 0;
+
 		for (uint64_t off = l->acked_low; off < l->next_offset; off++)
-			repl_observe_ack(r, k, off, now);
-		counter_add(&st->acked, repl_txn_records(l));
+			canaries += repl_observe_ack(r, k, off, now);
+		counter_add(&st->acked, repl_txn_records(l) - canaries);
 		counter_add(&st->acked_bytes, l->txn_bytes);
 		l->txn_bytes = 0;
 		if (l->next_offset > l->acked_low)

@@ -14,7 +14,7 @@
 static void sluicectl_usage(FILE *out)
 {
 	fprintf(out,
-		"usage: sluicectl [--socket PATH] status|stats|lag|segments|dlq [--json]\n"
+		"usage: sluicectl [--socket PATH] status|stats|lag|segments|dlq|canary [--json]\n"
 		"       sluicectl [--socket PATH] replication pause|resume\n"
 		"       sluicectl log verify --data-dir DIR [--json]\n"
 		"       sluicectl log dump --data-dir DIR [--log events|dlq]\n"
@@ -99,7 +99,7 @@ int main(int argc, char **argv)
 		return sluicectl_log(words[1], data_dir, log, &from, count, json);
 	if (nwords == 1 && (strcmp(words[0], "status") == 0 || strcmp(words[0], "stats") == 0 ||
 			    strcmp(words[0], "lag") == 0 || strcmp(words[0], "segments") == 0 ||
-			    strcmp(words[0], "dlq") == 0)) {
+			    strcmp(words[0], "dlq") == 0 || strcmp(words[0], "canary") == 0)) {
 		snprintf(req, sizeof(req), "%s%s", words[0], json ? " json" : "");
 	} else if (nwords == 2 && strcmp(words[0], "replication") == 0 &&
 		   (strcmp(words[1], "pause") == 0 || strcmp(words[1], "resume") == 0)) {

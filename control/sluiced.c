@@ -171,6 +171,10 @@ static int sluiced_open_pipeline(struct daemon *d)
 		plog_err("%s source: %s", d->source_ops->name, err);
 		return rc;
 	}
+	/* Two CRC-32Cs make a 64-bit salt of the appliance id. */
+	d->appliance_salt = (uint64_t)crc32c(d->cfg.appliance_id, strlen(d->cfg.appliance_id)) << 32 |
+			    crc32c_extend(0x736c7563u, d->cfg.appliance_id,
+					  strlen(d->cfg.appliance_id));
 	for (unsigned i = 0; i < d->cfg.workers; i++) {
 		struct worker_config wc = {
 			.index = i,
@@ -182,11 +186,7 @@ static int sluiced_open_pipeline(struct daemon *d)
 			.enqueue_retry_ns = d->cfg.enqueue_retry_us * 1000,
 			.flush_ns = d->cfg.flush_us * 1000,
 			.refuse = &d->refuse_intake,
-			/* Two CRC-32Cs make a 64-bit salt of the appliance id. */
-			.raw_id_salt = (uint64_t)crc32c(d->cfg.appliance_id,
-							 strlen(d->cfg.appliance_id)) << 32 |
-				       crc32c_extend(0x736c7563u, d->cfg.appliance_id,
-						     strlen(d->cfg.appliance_id)),
+			.raw_id_salt = d->appliance_salt,
 			.raw_seq_base = d->start_epoch << 40,
 		};
 
@@ -382,6 +382,13 @@ static int sluiced_loop(struct daemon *d, struct admin *admin, struct admin *rea
 
 		health_run(&d->health, d, now);
 		notify_run(&d->notify, health_live(&d->health, now, NULL), now, cmd_status_line, d);
+		struct canary_path cp = {
+			.worker = d->workers[0],
+			.log = log_writer_stats(d->logs[LOG_KIND_EVENTS]),
+			.repl = d->repl ? repl_stats(d->repl) : NULL,
+		};
+
+		canary_run(&d->canary, &cp, draining, now);
 		if (!draining) {
 			watch_run(&d->watch, d, now);
 			retain_run(&d->retain, d, now);
@@ -517,6 +524,14 @@ int main(int argc, char **argv)
 		rc = sluiced_launch(&d);
 	if (rc < 0)
 		return 1;
+	struct canary_config cc = {
+		.interval_ns = d.cfg.canary_interval_s * 1000000000ull,
+		.schema_id = (uint16_t)d.cfg.canary_schema,
+		.source_id = d.appliance_salt ^ 0x63616e617279ull,  /* "canary" */
+		.seq_base = d.start_epoch << 40,
+		.appliance_id = d.cfg.appliance_id,
+	};
+	canary_init(&d.canary, &cc, d.repl != NULL, clock_mono_ns());
 	d.state = "running";
 	plog_info("running: %s source on %s, %u worker(s), data in %s, kafka %s",
 		  d.cfg.source, d.cfg.listen_uri[0], d.worker_count, d.cfg.data_dir, d.cfg.kafka);

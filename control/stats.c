@@ -429,17 +429,12 @@ static void status_render_kafka(const struct daemon *d, FILE *out, int json)
 {
 	struct repl_broker_state b;
 	char when[40] = "";
-	time_t t;
-	struct tm tm;
 
 	if (!d->repl)
 		return;
 	repl_broker_state(d->repl, &b);
-	if (b.last_error_ns) {
-		t = (time_t)(b.last_error_ns / 1000000000ull);
-		gmtime_r(&t, &tm);
-		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	}
+	if (b.last_error_ns)
+		clock_utc_text(b.last_error_ns, when, sizeof(when));
 	if (json) {
 		fprintf(out, ",\"kafka_connected\":%s,\"kafka_brokers_up\":%u,"
 			"\"kafka_brokers_known\":%u,\"kafka_brokers\":",

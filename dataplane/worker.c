@@ -3,6 +3,7 @@
 #include "dataplane/worker.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -72,6 +73,7 @@ static struct log_batchbuf *worker_get_buf(struct worker *w, enum log_kind k)
 	}
 	struct log_batchbuf *b = obj;
 	b->kind = k;
+	b->canary = 0;
 	b->count = 0;
 	b->bytes = 0;
 	b->producer = w->cfg.index;
@@ -90,15 +92,18 @@ void worker_flush(struct worker *w, enum log_kind k)
 		return;
 	while (queue_enqueue_burst(w->cfg.queue, (void **)&b, 1) == 0) {
 		if (!worker_backoff(w, &deadline, &step)) {
-			counter_add(&w->stats.drops[WORKER_DROP_QUEUE_FULL], b->count);
+			counter_add(b->canary ? &w->stats.canaries_dropped
+					      : &w->stats.drops[WORKER_DROP_QUEUE_FULL], b->count);
+			b->canary = 0;  /* the buffer is reused for events */
 			b->count = 0;
 			b->bytes = 0;
 			return;
 		}
 	}
 	queue_notify(w->cfg.queue);
-	counter_add(k == LOG_KIND_EVENTS ? &w->stats.events_enqueued
-					 : &w->stats.dlq_enqueued, b->count);
+	counter_add(b->canary ? &w->stats.canaries_enqueued
+		    : k == LOG_KIND_EVENTS ? &w->stats.events_enqueued
+					   : &w->stats.dlq_enqueued, b->count);
 	w->cur[k] = NULL;
 }
 
@@ -108,32 +113,41 @@ void worker_flush_all(struct worker *w)
 	worker_flush(w, LOG_KIND_DLQ);
 }
 
-static void worker_emit(struct worker *w, enum log_kind k, const struct log_record *rec)
+/* Puts rec into the kind's buffer; returns WORKER_DROPS, or why it could not. */
+static enum worker_drop worker_put(struct worker *w, enum log_kind k,
+				   const struct log_record *rec)
 {
 	uint32_t need = log_record_bytes(rec->payload_len);
 	struct log_batchbuf *b = w->cur[k];
 
 	assert(need <= LOG_BATCHBUF_DATA_BYTES);
-	if (w->cfg.refuse && atomic_load_explicit(w->cfg.refuse, memory_order_relaxed)) {
-		counter_add(&w->stats.drops[WORKER_DROP_DISK_FULL], 1);
-		return;
-	}
+	if (w->cfg.refuse && atomic_load_explicit(w->cfg.refuse, memory_order_relaxed))
+		return WORKER_DROP_DISK_FULL;
 	if (b && b->bytes + need > LOG_BATCHBUF_DATA_BYTES) {
 		worker_flush(w, k);
 		b = w->cur[k];
 	}
 	if (!b) {
 		b = worker_get_buf(w, k);
-		if (!b) {
-			counter_add(&w->stats.drops[WORKER_DROP_NO_BUFFER], 1);
-			return;
-		}
+		if (!b)
+			return WORKER_DROP_NO_BUFFER;
 		w->cur[k] = b;
 	}
 	if (b->count == 0)
 		b->first_arrival_ns = rec->arrival_ns;
 	b->bytes += log_record_encode(b->data + b->bytes, rec);
 	b->count++;
+	return WORKER_DROPS;
+}
+
+_Static_assert(SLF_FLAG_CANARY == LOG_RECORD_FLAG_CANARY, "records keep the frame's flag");
+
+static void worker_emit(struct worker *w, enum log_kind k, const struct log_record *rec)
+{
+	enum worker_drop why = worker_put(w, k, rec);
+
+	if (why != WORKER_DROPS)
+		counter_add(&w->stats.drops[why], 1);
 }
 
 /* The per-sender arrival counter of raw mode, in a bounded table. */
@@ -215,6 +229,56 @@ void worker_handle(struct worker *w, const struct rx_pkt *pkt)
 	worker_emit(w, LOG_KIND_DLQ, &rec);
 }
 
+int worker_inject(struct worker *w, const uint8_t *dgram, uint32_t len)
+{
+	if (len == 0 || len > WORKER_INJECT_BYTES)
+		return -EMSGSIZE;
+	if (atomic_load_explicit(&w->inject.len, memory_order_acquire))
+		return -EBUSY;
+	memcpy(w->inject.data, dgram, len);
+	atomic_store_explicit(&w->inject.len, len, memory_order_release);
+	return 0;
+}
+
+/* The canary enters the parser here, timed from now, and travels in a
+ * batch of its own so that the log can follow it by offset. Only frames
+ * that carry the canary flag are taken; the control plane builds them. */
+void worker_take_inject(struct worker *w)
+{
+	uint32_t len = atomic_load_explicit(&w->inject.len, memory_order_acquire);
+	struct slf_fault fault;
+	uint32_t n;
+
+	if (!len)
+		return;
+	n = slf_parse(w->inject.data, len, w->frames, SLF_FRAMES_MAX, &fault);
+	worker_flush(w, LOG_KIND_EVENTS);
+	for (uint32_t i = 0; i < n; i++) {
+		const struct slf_frame *f = &w->frames[i];
+		struct log_record rec = {
+			.schema_id = f->schema_id,
+			.flags = f->flags,
+			.source_id = f->source_id,
+			.seq = f->seq,
+			.event_time_ns = f->event_time_ns,
+			.arrival_ns = clock_real_ns(),
+			.payload = f->payload,
+			.payload_len = f->payload_len,
+		};
+
+		if (!(f->flags & SLF_FLAG_CANARY))
+			continue;
+		if (worker_put(w, LOG_KIND_EVENTS, &rec) != WORKER_DROPS) {
+			counter_add(&w->stats.canaries_dropped, 1);
+			continue;
+		}
+		assert(w->cur[LOG_KIND_EVENTS]->count == 1);
+		w->cur[LOG_KIND_EVENTS]->canary = 1;
+		worker_flush(w, LOG_KIND_EVENTS);
+	}
+	atomic_store_explicit(&w->inject.len, 0, memory_order_release);
+}
+
 static bool worker_batch_old(const struct worker *w, uint64_t now_ns)
 {
 	for (int k = 0; k < LOG_KINDS; k++)
@@ -235,6 +299,8 @@ int worker_run(void *arg)
 		for (uint16_t i = 0; i < n; i++)
 			worker_handle(w, &w->pkts[i]);
 		counter_add(&w->stats.bursts, 1);
+		if (atomic_load_explicit(&w->inject.len, memory_order_relaxed))
+			worker_take_inject(w);
 		/* Full buffers go as they fill; a partial one goes when the source
 		 * is idle or when it has waited flush_ns, so batches stay large
 		 * under load and latency stays bounded when it is light. */

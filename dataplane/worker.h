@@ -36,6 +36,18 @@ struct worker_stats {
 	counter_t drops[WORKER_DROPS];      /* records, events and dead letters */
 	counter_t raw_seq_evictions;
 	counter_t bursts;
+	/* sluice's own canary, outside the counters above */
+	counter_t canaries_enqueued;
+	counter_t canaries_dropped;  /* refused at the door or by a full queue */
+};
+
+/* The control plane's mailbox into a worker's parser, for the canary: one
+ * SLF1 datagram at a time, taken on the worker's next pass. */
+#define WORKER_INJECT_BYTES 512u
+
+struct worker_inject {
+	_Atomic uint32_t len;   /* 0: empty; set last by the control plane */
+	uint8_t data[WORKER_INJECT_BYTES];
 };
 
 struct worker_config {
@@ -67,6 +79,7 @@ struct worker {
 	_Atomic bool stop;
 	struct log_batchbuf *cur[LOG_KINDS];
 	uint64_t dlq_seq;
+	struct worker_inject inject;
 	struct worker_stats stats __attribute__((aligned(64)));
 	struct rx_pkt pkts[SOURCE_BURST_MAX];
 	struct slf_frame frames[SLF_FRAMES_MAX];
@@ -79,6 +92,12 @@ struct worker *worker_create(const struct worker_config *cfg);
 int worker_run(void *arg);
 /* Handles one received datagram (the loop's body; exposed for tests). */
 void worker_handle(struct worker *w, const struct rx_pkt *pkt);
+/* Hands the worker one SLF1 datagram whose frames carry the canary flag;
+ * it enters the parser on the worker's next pass, timed from there, in a
+ * batch of its own. -EBUSY while the last one is not taken, -EMSGSIZE. */
+int worker_inject(struct worker *w, const uint8_t *dgram, uint32_t len);
+/* Takes what the mailbox holds (the loop does; exposed for tests). */
+void worker_take_inject(struct worker *w);
 /* Enqueues the worker's partly filled batch of one kind (bounded retry). */
 void worker_flush(struct worker *w, enum log_kind k);
 /* Enqueues whatever partly filled batches the worker holds. */

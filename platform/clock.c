@@ -30,3 +30,15 @@ void clock_sleep_ns(uint64_t ns)
 	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
 		;
 }
+
+void clock_utc_text(uint64_t real_ns, char *buf, size_t size)
+{
+	time_t t = (time_t)(real_ns / 1000000000ull);
+	struct tm tm;
+
+	if (!size)
+		return;
+	buf[0] = '\0';
+	if (gmtime_r(&t, &tm))
+		strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}

@@ -14,7 +14,12 @@ static void log_service_take(struct log_service *svc, struct log_batchbuf *b)
 	lw = svc->logs[b->kind];
 	counter_add(&svc->stats.records_in[b->kind], b->count);
 	/* On failure the writer has counted what the disk lost. */
-	(void)log_writer_append(lw, b->data, b->bytes, b->count, b->first_arrival_ns);
+	if (b->canary) {
+		assert(b->kind == LOG_KIND_EVENTS && b->count == 1);
+		(void)log_writer_append_canary(lw, b->data, b->bytes, b->first_arrival_ns);
+	} else {
+		(void)log_writer_append(lw, b->data, b->bytes, b->count, b->first_arrival_ns);
+	}
 }
 
 static bool log_service_poll_logs(struct log_service *svc)

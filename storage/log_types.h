@@ -48,6 +48,7 @@
 #define LOG_BATCH_HEADER_BYTES 40u
 #define LOG_RECORD_HEADER_BYTES 40u
 #define LOG_BATCH_FLAG_ZSTD 0x1u
+#define LOG_RECORD_FLAG_CANARY 0x1u  /* as SLF1's flag: a canary event */
 
 /* The largest payload a record holds: an SLF1 payload fills a UDP datagram
  * at most (65507 - 36), a raw or DLQ payload is one datagram (65507). */
@@ -157,6 +158,7 @@ struct log_batchbuf {
 	uint32_t count;             /* records */
 	uint32_t bytes;             /* used bytes of data */
 	uint32_t producer;          /* worker index, for diagnostics */
+	uint32_t canary;            /* 1: its one record is sluice's own canary */
 	uint64_t first_arrival_ns;  /* real time of the oldest record; 0: untracked */
 	uint8_t data[LOG_BATCHBUF_DATA_BYTES];
 };

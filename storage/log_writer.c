@@ -120,6 +120,7 @@ int log_writer_open(struct log_writer **out, const char *dir,
 	lw->prev_fd = -1;
 	lw->durable_wake.efd = -1;
 	lw->batch_start = UINT32_MAX;
+	lw->canary_pending = UINT64_MAX;
 	strcpy(lw->dir, dir);
 	lw->marks_cap = cfg->commit_bytes_max / LOG_INDEX_INTERVAL_MIN + 1;
 	lw->ix = malloc(sizeof(*lw->ix));
@@ -254,7 +255,9 @@ static void log_writer_track(struct log_writer *lw, uint32_t count, uint64_t arr
 {
 	struct log_pending *p;
 
-	if (!arrival_ns || lw->pending_count == LOG_WRITER_LATENCY_RING) {
+	if (!arrival_ns)
+		return;  /* not asked for */
+	if (lw->pending_count == LOG_WRITER_LATENCY_RING) {
 		counter_add(&lw->stats.latency_untracked, count);
 		return;
 	}
@@ -309,8 +312,9 @@ static int log_writer_room(struct log_writer *lw, uint32_t bytes, struct log_buf
 	return 0;
 }
 
-int log_writer_append(struct log_writer *lw, const uint8_t *records,
-		      uint32_t bytes, uint32_t count, uint64_t first_arrival_ns)
+/* Appends records; a canary's loss goes to its own counter. */
+static int log_writer_put(struct log_writer *lw, const uint8_t *records, uint32_t bytes,
+			  uint32_t count, uint64_t first_arrival_ns, bool canary)
 {
 	struct log_buf *b = &lw->bufs[lw->fill];
 	int rc;
@@ -323,7 +327,8 @@ int log_writer_append(struct log_writer *lw, const uint8_t *records,
 		log_writer_close_batch(lw);
 	rc = log_writer_room(lw, bytes, &b);
 	if (rc < 0) {
-		counter_add(&lw->stats.records_lost_disk, count);
+		counter_add(canary ? &lw->stats.canaries_lost : &lw->stats.records_lost_disk,
+			    count);
 		return rc;
 	}
 	if (lw->batch_start == UINT32_MAX) {
@@ -347,6 +352,33 @@ int log_writer_append(struct log_writer *lw, const uint8_t *records,
 	lw->next_offset += count;
 	b->end_offset = lw->next_offset;
 	log_writer_track(lw, count, first_arrival_ns);
+	return 0;
+}
+
+int log_writer_append(struct log_writer *lw, const uint8_t *records,
+		      uint32_t bytes, uint32_t count, uint64_t first_arrival_ns)
+{
+	return log_writer_put(lw, records, bytes, count, first_arrival_ns, false);
+}
+
+int log_writer_append_canary(struct log_writer *lw, const uint8_t *record, uint32_t bytes,
+			     uint64_t arrival_ns)
+{
+	uint64_t offset = lw->next_offset;
+	int rc;
+
+	/* The control plane sends the next canary only after this one has
+	 * settled, so a second one here is a bug upstream: count it lost. */
+	if (lw->canary_pending != UINT64_MAX) {
+		counter_add(&lw->stats.canaries_lost, 1);
+		return -EBUSY;
+	}
+	rc = log_writer_put(lw, record, bytes, 1, 0, true);  /* not in the events' latency */
+	if (rc < 0)
+		return rc;
+	lw->canary_pending = offset;
+	lw->canary_arrival_ns = arrival_ns;
+	counter_set(&lw->stats.canary_offset, offset + 1);
 	return 0;
 }
 

@@ -48,6 +48,12 @@ struct log_writer_stats {
 	counter_t full_wait_ns_max;
 	counter_t commit_ns_max;     /* longest fdatasync round */
 	struct histo durable_latency; /* arrival -> durable, per record */
+	/* The canary (log_writer_append_canary) is counted here, not above:
+	 * records_durable and records_lost_disk are the operator's records. */
+	counter_t canaries_durable;
+	counter_t canaries_lost;      /* a disk error, or one was still pending */
+	counter_t canary_offset;      /* the last canary's offset + 1; 0: none yet */
+	counter_t canary_durable_ns;  /* the last canary's arrival -> durable */
 	counter_t latency_untracked; /* records past the tracking ring */
 };
 
@@ -80,6 +86,12 @@ int log_writer_wait_durable(struct log_writer *const *lws, const uint64_t *after
 
 /* True while anything appended is not yet durable. */
 bool log_writer_busy(const struct log_writer *lw);
+
+/* Appends sluice's canary, one encoded record that arrived at arrival_ns
+ * (real time), and follows it to durable on its own counters. One canary
+ * at a time: -EBUSY while the last one is not yet durable. */
+int log_writer_append_canary(struct log_writer *lw, const uint8_t *record, uint32_t bytes,
+			     uint64_t arrival_ns);
 
 /* Makes everything appended so far durable. Returns 0 or -errno. */
 int log_writer_flush(struct log_writer *lw);

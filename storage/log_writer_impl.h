@@ -101,6 +101,8 @@ struct log_writer {
 	uint64_t batch_base;
 	uint64_t batch_first_arrival_ns;
 	uint64_t batch_time_max;
+	uint64_t canary_pending;   /* offset of the canary on its way; UINT64_MAX: none */
+	uint64_t canary_arrival_ns;
 	uint32_t marks_cap;
 	/* Bytes bound for the segment the filling buffer will land in: once
 	 * they reach segment_bytes_max, that buffer is sealed and the next

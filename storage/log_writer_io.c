@@ -181,7 +181,14 @@ static void log_writer_settle_latency(struct log_writer *lw, uint64_t durable)
  * Buffers from index first on are emptied. */
 static void log_writer_drop_from(struct log_writer *lw, uint64_t from, unsigned first)
 {
-	counter_add(&lw->stats.records_lost_disk, lw->next_offset - from);
+	uint64_t lost = lw->next_offset - from;
+
+	if (lw->canary_pending != UINT64_MAX && lw->canary_pending >= from) {
+		lw->canary_pending = UINT64_MAX;
+		counter_add(&lw->stats.canaries_lost, 1);
+		lost--;
+	}
+	counter_add(&lw->stats.records_lost_disk, lost);
 	counter_add(&lw->stats.disk_errors, 1);
 	for (unsigned i = 0; i < LOG_WRITER_BUFFERS; i++)
 		if (lw->bufs[i].state != BUF_FREE)
@@ -289,7 +296,18 @@ static void log_writer_sync_done(struct log_writer *lw)
 	wake_notify(&lw->durable_wake);
 	lw->durable_seg_base = y->seg_base;
 	lw->durable_seg_bytes = y->seg_bytes;
-	counter_add(&lw->stats.records_durable, y->target - before);
+	uint64_t records = y->target - before;
+
+	if (lw->canary_pending != UINT64_MAX && lw->canary_pending < y->target) {
+		uint64_t now = clock_real_ns();
+
+		counter_set(&lw->stats.canary_durable_ns,
+			    now > lw->canary_arrival_ns ? now - lw->canary_arrival_ns : 0);
+		counter_add(&lw->stats.canaries_durable, 1);
+		lw->canary_pending = UINT64_MAX;
+		records--;
+	}
+	counter_add(&lw->stats.records_durable, records);
 	log_writer_settle_latency(lw, y->target);
 	counter_add(&lw->stats.commits, 1);
 	if (took > counter_get(&lw->stats.commit_ns_max))

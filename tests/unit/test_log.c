@@ -291,6 +291,55 @@ static void test_write_error_midway(void **state)
 	check_reopens_at(durable);
 }
 
+/* Appends the canary record (offset at) that logrecs would put there. */
+static int append_canary(struct log_writer *lw, uint64_t at, uint64_t arrival_ns)
+{
+	static uint8_t buf[LOGRECS_BUF_BYTES];
+	uint32_t bytes = logrecs_encode(buf, at, 1);
+
+	return log_writer_append_canary(lw, buf, bytes, arrival_ns);
+}
+
+/* The canary is a record of the log like any other, but its own counters
+ * follow it: durable once, never among records_durable or records_lost_disk;
+ * a second one while it is pending is refused and counted lost, and one a
+ * disk error takes is counted lost, not as the operator's record. */
+static void test_canary_counted_apart(void **state)
+{
+	struct log_writer_config cfg = LOG_WRITER_CONFIG_DEFAULT;
+	const struct log_writer_stats *st;
+	struct log_writer *lw;
+
+	(void)state;
+	assert_int_equal(log_writer_open(&lw, dir, &cfg), 0);
+	st = log_writer_stats(lw);
+	append(lw, 0, 5);
+	assert_int_equal(append_canary(lw, 5, 1), 0);
+	assert_true(counter_get(&st->canary_offset) == 6);
+	assert_int_equal(append_canary(lw, 6, 1), -EBUSY);  /* one at a time */
+	assert_true(counter_get(&st->canaries_lost) == 1);
+	append(lw, 6, 3);
+	assert_int_equal(log_writer_flush(lw), 0);
+	assert_true(log_writer_durable_offset(lw) == 9);
+	assert_true(counter_get(&st->records_durable) == 8);
+	assert_true(counter_get(&st->canaries_durable) == 1);
+	assert_true(counter_get(&st->canary_durable_ns) > 0);  /* arrived at 1 ns */
+
+	log_writer_inject_write_error(lw, 1, -ENOSPC);
+	append(lw, 9, 2);
+	assert_int_equal(append_canary(lw, 11, 1), 0);
+	assert_int_equal(log_writer_flush(lw), -ENOSPC);
+	assert_true(counter_get(&st->records_lost_disk) == 2);
+	assert_true(counter_get(&st->canaries_lost) == 2);
+	assert_true(counter_get(&st->canaries_durable) == 1);
+	assert_int_equal(append_canary(lw, 9, 1), 0);  /* free again */
+	assert_int_equal(log_writer_flush(lw), 0);
+	assert_true(counter_get(&st->canaries_durable) == 2);
+	assert_true(counter_get(&st->records_durable) == 8);
+	log_writer_close(lw);
+	check_reopens_at(10);
+}
+
 static void test_bad_config(void **state)
 {
 	struct log_writer_config cfg = LOG_WRITER_CONFIG_DEFAULT;
@@ -314,6 +363,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sync_error_across_rolls, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_error_midway, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_config, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_canary_counted_apart, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
