@@ -9,11 +9,54 @@
 #include <string.h>
 
 #include "control/daemon.h"
+#include "control/dlq_replay.h"
 #include "control/logtool.h"
 #include "control/stats.h"
 #include "platform/clock.h"
+#include "platform/plog.h"
 
 #define CMD_DLQ_SHOWN 20u  /* dead letters `sluicectl dlq` shows */
+
+static int cmd_refuse_read_only(const struct daemon *d, const char *req, FILE *out)
+{
+	fprintf(out, "error: '%s' changes the daemon; this socket is read-only: "
+		"use the admin socket (%s)\n", req, d->cfg.admin_socket);
+	return -EPERM;
+}
+
+/* "dlq replay [from=N] [count=N] [reason=R] [as=slf1|raw] [json]" */
+static int cmd_dlq_replay(struct daemon *d, const char *req, bool read_only, FILE *out)
+{
+	struct dlq_replay_req rq;
+	struct dlq_replay_result res;
+	char err[256];
+	int rc;
+
+	if (read_only)
+		return cmd_refuse_read_only(d, req, out);
+	if (strcmp(d->state, "running") != 0) {
+		fprintf(out, "error: dlq replay: the daemon is %s\n", d->state);
+		return -EBUSY;
+	}
+	rc = dlq_replay_parse(req + strlen("dlq replay"), &rq, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(out, "error: dlq replay: %s\n", err);
+		return rc;
+	}
+	rc = dlq_replay_run(log_writer_dir(d->logs[LOG_KIND_DLQ]),
+			    log_writer_durable_offset(d->logs[LOG_KIND_DLQ]), d->replayer, &rq, &res);
+	if (rc < 0) {
+		fprintf(out, "error: dlq replay from %" PRIu64 ": %s\n", rq.from, strerror(-rc));
+		return rc;
+	}
+	plog_info("dlq replay as %s of dead letters %" PRIu64 "..%" PRIu64 " (reason %s): %"
+		  PRIu64 " events to the log, %" PRIu64 " pieces still bad, %" PRIu64 " dropped",
+		  rq.as_raw ? "raw" : "slf1", res.from, res.end,
+		  rq.reason ? log_dlq_reason_name(rq.reason) : "any", res.events, res.still_bad,
+		  res.dropped);
+	dlq_replay_render(&rq, &res, out, strstr(req, " json") != NULL);
+	return 0;
+}
 
 /* Admin requests: "<command> [argument] [json]". */
 int cmd_handle(void *ctx, const char *req, bool read_only, FILE *out)
@@ -38,6 +81,8 @@ int cmd_handle(void *ctx, const char *req, bool read_only, FILE *out)
 		return logtool_segments(d->cfg.data_dir, s.durable_offset, s.replicated_offset,
 					out, json);
 	}
+	if (strcmp(cmd, "dlq") == 0 && strcmp(arg, "replay") == 0)
+		return cmd_dlq_replay(d, req, read_only, out);
 	if (strcmp(cmd, "dlq") == 0 && (words == 1 || json)) {
 		/* The newest dead letters, oldest first. */
 		uint64_t end = log_writer_durable_offset(d->logs[LOG_KIND_DLQ]);
@@ -57,11 +102,8 @@ int cmd_handle(void *ctx, const char *req, bool read_only, FILE *out)
 	}
 	if (strcmp(cmd, "replication") == 0 && words == 2 &&
 	    (strcmp(arg, "pause") == 0 || strcmp(arg, "resume") == 0)) {
-		if (read_only) {
-			fprintf(out, "error: '%s' changes the daemon; this socket is read-only: "
-				"use the admin socket (%s)\n", req, d->cfg.admin_socket);
-			return -EPERM;
-		}
+		if (read_only)
+			return cmd_refuse_read_only(d, req, out);
 		if (!d->repl) {
 			fputs("error: replication is off (--kafka none)\n", out);
 			return -EINVAL;

@@ -29,6 +29,7 @@ struct daemon {
 	struct worker *workers[SOURCE_QUEUES_MAX];
 	unsigned worker_lcores[SOURCE_QUEUES_MAX];
 	unsigned worker_count;
+	struct worker *replayer;     /* dead letters replayed (main thread) */
 	unsigned service_lcore;
 	struct queue *queue;
 	struct pool *pool;

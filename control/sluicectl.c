@@ -16,6 +16,9 @@ static void sluicectl_usage(FILE *out)
 	fprintf(out,
 		"usage: sluicectl [--socket PATH] status|stats|lag|segments|dlq|canary [--json]\n"
 		"       sluicectl [--socket PATH] replication pause|resume\n"
+		"       sluicectl [--socket PATH] dlq replay [--from OFFSET] [--count N]\n"
+		"                 [--reason any|short|magic|version|flags|length|crc]\n"
+		"                 [--as slf1|raw] [--json]\n"
 		"       sluicectl log verify --data-dir DIR [--json]\n"
 		"       sluicectl log dump --data-dir DIR [--log events|dlq]\n"
 		"                          [--from OFFSET | --from-time NS|YYYY-MM-DDTHH:MM:SSZ]\n"
@@ -58,6 +61,8 @@ int main(int argc, char **argv)
 	const char *sock = getenv("SLUICE_ADMIN_SOCKET");
 	char req[256] = "";
 	const char *words[4], *data_dir = NULL, *log = "events";
+	/* dlq replay's, as typed: the daemon checks them and names a bad one */
+	const char *from_arg = NULL, *count_arg = NULL, *reason = NULL, *as = NULL;
 	unsigned long long count = UINT64_MAX;
 	struct logtool_from from = { 0 };
 	int nwords = 0, json = 0, rc;
@@ -72,7 +77,12 @@ int main(int argc, char **argv)
 		} else if (strcmp(argv[i], "--log") == 0 && i + 1 < argc) {
 			log = argv[++i];
 		} else if (strcmp(argv[i], "--from") == 0 && i + 1 < argc) {
+			from_arg = argv[i + 1];
 			from.offset = strtoull(argv[++i], NULL, 10);
+		} else if (strcmp(argv[i], "--reason") == 0 && i + 1 < argc) {
+			reason = argv[++i];
+		} else if (strcmp(argv[i], "--as") == 0 && i + 1 < argc) {
+			as = argv[++i];
 		} else if (strcmp(argv[i], "--from-time") == 0 && i + 1 < argc) {
 			if (logtool_parse_time(argv[++i], &from.time_ns) < 0) {
 				fprintf(stderr, "sluicectl: --from-time '%s': want nanoseconds since "
@@ -81,6 +91,7 @@ int main(int argc, char **argv)
 			}
 			from.by_time = true;
 		} else if (strcmp(argv[i], "--count") == 0 && i + 1 < argc) {
+			count_arg = argv[i + 1];
 			count = strtoull(argv[++i], NULL, 10);
 		} else if (strcmp(argv[i], "--json") == 0) {
 			json = 1;
@@ -101,6 +112,17 @@ int main(int argc, char **argv)
 			    strcmp(words[0], "lag") == 0 || strcmp(words[0], "segments") == 0 ||
 			    strcmp(words[0], "dlq") == 0 || strcmp(words[0], "canary") == 0)) {
 		snprintf(req, sizeof(req), "%s%s", words[0], json ? " json" : "");
+	} else if (nwords == 2 && strcmp(words[0], "dlq") == 0 && strcmp(words[1], "replay") == 0) {
+		int n = snprintf(req, sizeof(req), "dlq replay%s%.20s%s%.20s%s%.20s%s%.20s%s",
+				 from_arg ? " from=" : "", from_arg ? from_arg : "",
+				 count_arg ? " count=" : "", count_arg ? count_arg : "",
+				 reason ? " reason=" : "", reason ? reason : "", as ? " as=" : "",
+				 as ? as : "", json ? " json" : "");
+
+		if (n < 0 || (size_t)n >= sizeof(req) || strpbrk(req, "\n")) {
+			fprintf(stderr, "sluicectl: dlq replay: arguments too long\n");
+			return 2;
+		}
 	} else if (nwords == 2 && strcmp(words[0], "replication") == 0 &&
 		   (strcmp(words[1], "pause") == 0 || strcmp(words[1], "resume") == 0)) {
 		snprintf(req, sizeof(req), "replication %s", words[1]);

@@ -194,6 +194,15 @@ static int sluiced_open_pipeline(struct daemon *d)
 		if (!d->workers[i])
 			return -ENOMEM;
 		d->worker_count++;
+		/* The same settings for the worker that replays dead letters on
+		 * the main thread; it never receives. */
+		if (i == 0) {
+			wc.index = SOURCE_QUEUES_MAX;
+			wc.source = NULL;
+			d->replayer = worker_create(&wc);
+			if (!d->replayer)
+				return -ENOMEM;
+		}
 	}
 	d->service.queue = d->queue;
 	d->service.pool = d->pool;
@@ -302,10 +311,10 @@ static void sluiced_drain_finish(struct daemon *d)
 	metrics_stop(d->metrics);  /* its thread reads what is freed below */
 	d->metrics = NULL;
 	stats_collect(d, &s);
-	plog_info("drained: frames_received=%" PRIu64 " events_durable=%" PRIu64
-		  " dlq_records=%" PRIu64 " drops_frames=%" PRIu64 " rx_missed_packets=%" PRIu64
-		  " replication_lag_events=%" PRIu64,
-		  s.frames_received, s.events_durable, s.dlq_records,
+	plog_info("drained: frames_received=%" PRIu64 " frames_replayed=%" PRIu64
+		  " events_durable=%" PRIu64 " dlq_records=%" PRIu64 " drops_frames=%" PRIu64
+		  " rx_missed_packets=%" PRIu64 " replication_lag_events=%" PRIu64,
+		  s.frames_received, s.frames_replayed, s.events_durable, s.dlq_records,
 		  s.drops_frames, s.rx_missed_packets,
 		  s.replication_lag_events);
 	repl_free(d->repl);
@@ -542,6 +551,7 @@ int main(int argc, char **argv)
 	admin_close(reader);
 	for (unsigned i = 0; i < d.worker_count; i++)
 		worker_destroy(d.workers[i]);
+	worker_destroy(d.replayer);
 	d.source_ops->close(d.source);
 	for (int k = 0; k < LOG_KINDS; k++)
 		log_writer_close(d.logs[k]);

@@ -45,10 +45,15 @@ static void stats_collect_workers(const struct daemon *d, struct stats_snapshot 
 		s->replies_sent[r] = qs.replies[r];
 	for (int i = 0; i < SOURCE_DROPS; i++)
 		s->drops[STATS_DROP_PACKET + i] = qs.drops[i];
-	for (unsigned i = 0; i < d->worker_count; i++) {
-		const struct worker_stats *w = &d->workers[i]->stats;
+	for (unsigned i = 0; i <= d->worker_count && (i < d->worker_count || d->replayer); i++) {
+		/* The last is the replayer: its frames are replayed, not received. */
+		const struct worker_stats *w = i < d->worker_count ? &d->workers[i]->stats
+								   : &d->replayer->stats;
 
-		s->frames_received += counter_get(&w->frames_received);
+		if (i == d->worker_count)
+			s->frames_replayed = counter_get(&w->frames_received);
+		else
+			s->frames_received += counter_get(&w->frames_received);
 		for (int r = 0; r < SLF_REASONS; r++)
 			s->dlq_by_reason[r] += counter_get(&w->dlq_by_reason[r]);
 		s->drops[STATS_DROP_QUEUE_FULL] += counter_get(&w->drops[WORKER_DROP_QUEUE_FULL]);
@@ -180,6 +185,8 @@ static const struct {
 	COUNTER(fragments_received, "IP fragments given to reassembly"),
 	COUNTER(datagrams_reassembled, "datagrams reassembled from fragments"),
 	COUNTER(frames_received, "frames parsed; a malformed remainder counts one"),
+	COUNTER(frames_replayed, "frames put back into the events log from dead letters "
+				 "(sluicectl dlq replay)"),
 	COUNTER(events_durable, "events written and covered by an fdatasync"),
 	COUNTER(events_replicated, "events Kafka acknowledged"),
 	COUNTER(dlq_records, "dead letters written and covered by an fdatasync"),

@@ -36,6 +36,7 @@ struct stats_snapshot {
 	uint64_t retention_bytes_deleted;
 	uint64_t retention_unreplicated_deleted;
 	uint64_t frames_received;
+	uint64_t frames_replayed;    /* dead letters' frames put back (dlq replay) */
 	uint64_t events_durable;
 	uint64_t events_replicated;
 	uint64_t dlq_records;

@@ -229,6 +229,12 @@ void worker_handle(struct worker *w, const struct rx_pkt *pkt)
 	worker_emit(w, LOG_KIND_DLQ, &rec);
 }
 
+void worker_put_event(struct worker *w, const struct log_record *rec)
+{
+	counter_add(&w->stats.frames_received, 1);
+	worker_emit(w, LOG_KIND_EVENTS, rec);
+}
+
 int worker_inject(struct worker *w, const uint8_t *dgram, uint32_t len)
 {
 	if (len == 0 || len > WORKER_INJECT_BYTES)

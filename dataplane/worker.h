@@ -98,6 +98,10 @@ void worker_handle(struct worker *w, const struct rx_pkt *pkt);
 int worker_inject(struct worker *w, const uint8_t *dgram, uint32_t len);
 /* Takes what the mailbox holds (the loop does; exposed for tests). */
 void worker_take_inject(struct worker *w);
+/* Takes one event built elsewhere (a dead letter replayed by the control
+ * plane) as if the parser had produced it: a frame received, an event
+ * enqueued or a counted drop. */
+void worker_put_event(struct worker *w, const struct log_record *rec);
 /* Enqueues the worker's partly filled batch of one kind (bounded retry). */
 void worker_flush(struct worker *w, enum log_kind k);
 /* Enqueues whatever partly filled batches the worker holds. */

@@ -275,14 +275,15 @@ uint64_t it_json_u64(const char *json, const char *key)
 int it_accounted(const char *json, uint64_t frames)
 {
 	uint64_t got = it_json_u64(json, "frames_received");
+	uint64_t in = got + it_json_u64(json, "frames_replayed");  /* dlq replay's */
 
 	uint64_t frame_drops = it_json_u64(json, "queue_full") + it_json_u64(json, "no_buffer") +
 			       it_json_u64(json, "disk_full") + it_json_u64(json, "disk");
 
 	/* The named reasons and their published sum must agree, too. */
 	return got >= frames && frame_drops == it_json_u64(json, "drops_frames") &&
-	       got == it_json_u64(json, "events_durable") + it_json_u64(json, "dlq_records") +
-			      frame_drops;
+	       in == it_json_u64(json, "events_durable") + it_json_u64(json, "dlq_records") +
+			     frame_drops;
 }
 
 uint64_t it_kv_u64(const char *text, const char *key)
