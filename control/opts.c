@@ -50,12 +50,17 @@ static const struct opt_def opt_table[] = {
 	{ "ready-kafka-outage-s", OPT_U64, OFF(ready_kafka_outage_s), 0, 86400, "300", NULL,
 	  false, "/readyz fails once Kafka has been unreachable this long (the log keeps "
 		 "everything meanwhile)" },
+	{ "user", OPT_STR, OFF(user), 0, 63, "", NULL, false,
+	  "once the EAL, ports, sockets and files are open, run as this user (the data "
+	  "folder is handed to it); empty: stay as started" },
+	{ "group", OPT_STR, OFF(group), 0, 63, "", NULL, false,
+	  "... and this group (default: the user's own)" },
 	{ "admin-group", OPT_STR, OFF(admin_group), 0, 63, "", NULL, false,
 	  "group of the admin socket (mode 0660): its members may run every command; "
 	  "empty: the daemon's own group" },
 	{ "read-socket", OPT_STR, OFF(read_socket), 0, 107, "", NULL, false,
 	  "a second, read-only Unix socket for monitoring (status, stats, lag, segments, "
-	  "dlq); empty: none" },
+	  "dlq, canary); empty: none" },
 	{ "read-group", OPT_STR, OFF(read_group), 0, 63, "", NULL, false,
 	  "group of the read-only socket (mode 0660)" },
 	{ "metrics", OPT_STR, OFF(metrics), 1, 63, "none", NULL, false,

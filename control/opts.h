@@ -26,6 +26,8 @@ struct sluiced_config {
 	char topic[OPTS_STR_MAX];
 	char admin_socket[OPTS_STR_MAX];
 	char admin_group[64];
+	char user[64];
+	char group[64];
 	char read_socket[OPTS_STR_MAX];
 	char read_group[64];
 	char appliance_id[OPTS_STR_MAX];

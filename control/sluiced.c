@@ -23,6 +23,7 @@
 #include "platform/hugepages.h"
 #include "platform/path.h"
 #include "platform/plog.h"
+#include "platform/privdrop.h"
 #include "storage/datadir.h"
 #include "storage/log_segment.h"
 
@@ -34,6 +35,7 @@
 	((SLUICED_QUEUE_POW2 - 1) + (workers) * LOG_KINDS + LOG_SERVICE_BURST + 8)
 #define SLUICED_IDLE_SLEEP_NS 50000ull
 #define SLUICED_CONTROL_NICE 10
+#define SLUICED_DPDK_CAPS "cap_net_admin,cap_net_raw"
 
 static enum plog_level sluiced_log_level(const char *name)
 {
@@ -271,6 +273,23 @@ static int sluiced_launch(struct daemon *d)
 	}
 	if (rc < 0)
 		plog_err("launching lcores: %s", strerror(-rc));
+	return rc;
+}
+
+/* Root was for the EAL, the ports, the sockets and the files, all open now.
+ * The socket source needs no capability after that; the DPDK one keeps the
+ * network ones for link changes on its ports. */
+static int sluiced_drop_privileges(struct daemon *d)
+{
+	const char *keep = d->source_ops == &source_dpdk_ops ? SLUICED_DPDK_CAPS : "";
+	char err[512] = "";
+	int rc = privdrop_run(d->cfg.user, d->cfg.group, d->cfg.data_dir, keep, err, sizeof(err));
+
+	if (rc < 0)
+		plog_err("%s", err);
+	else
+		plog_info("running as user %s, group %s, capabilities: %s", d->cfg.user,
+			  d->cfg.group[0] ? d->cfg.group : "(the user's)", *keep ? keep : "none");
 	return rc;
 }
 
@@ -529,6 +548,8 @@ int main(int argc, char **argv)
 		if (rc < 0)
 			plog_err("--metrics '%s': %s", d.cfg.metrics, strerror(-rc));
 	}
+	if (rc == 0 && d.cfg.user[0])
+		rc = sluiced_drop_privileges(&d);
 	if (rc == 0)
 		rc = sluiced_launch(&d);
 	if (rc < 0)
