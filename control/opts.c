@@ -127,6 +127,13 @@ static const struct opt_def opt_table[] = {
 	  "dpdk: fragmented datagrams in reassembly at once, per worker" },
 	{ "frag-timeout-ms", OPT_U64, OFF(frag_timeout_ms), 1, 60000, "2000", NULL, false,
 	  "dpdk: a datagram's fragments must all arrive within this" },
+	{ "dpdk-power", OPT_CHOICE, OFF(dpdk_power), 0, 0, "busy", "busy|sleep|interrupt", false,
+	  "dpdk: what an idle RX queue does: poll (lowest latency, a whole core), sleep in "
+	  "steps up to --dpdk-sleep-max-us, or wait for an RX interrupt (drivers that have "
+	  "them)" },
+	{ "dpdk-sleep-max-us", OPT_U64, OFF(dpdk_sleep_max_us), 10, 100000, "1000", NULL, false,
+	  "dpdk, sleep: the longest sleep of an idle queue (what the first packet after a "
+	  "quiet spell may wait)" },
 	{ "hugepages", OPT_U64, OFF(hugepages), 0, 1048576, "0", NULL, false,
 	  "reserve this many 2 MiB hugepages (mounting hugetlbfs) and run the EAL on "
 	  "them; 0: --no-huge" },

@@ -55,6 +55,8 @@ struct sluiced_config {
 	uint64_t tx_desc;
 	uint64_t frag_flows;
 	uint64_t frag_timeout_ms;
+	char dpdk_power[16];
+	uint64_t dpdk_sleep_max_us;
 	uint64_t hugepages;
 	uint64_t disk_refuse_free_mb;
 	uint64_t disk_resume_free_mb;

@@ -19,6 +19,9 @@
 #include "platform/le.h"
 
 #define GEN_BURST 64
+/* Below this many events/s, each datagram goes on its own at its time, as
+ * a gateway's would, instead of GEN_BURST at once. */
+#define GEN_RATE_SINGLE 10000u
 
 struct gen {
 	struct sockaddr_storage target;
@@ -119,6 +122,7 @@ static int gen_run(struct gen *g)
 	uint64_t k = 0, start = clock_mono_ns();
 	socklen_t alen = addr_len(&g->target);
 	int fd, sndbuf = 4 << 20;
+	int burst = g->rate && g->rate < GEN_RATE_SINGLE ? 1 : GEN_BURST;
 
 	for (uint32_t i = 0; i < SLF_PAYLOAD_BYTES_MAX; i++)
 		payload[i] = (uint8_t)('a' + i % 26);
@@ -131,7 +135,7 @@ static int gen_run(struct gen *g)
 	while (k < g->count) {
 		int n = 0, sent;
 
-		while (n < GEN_BURST && k < g->count) {
+		while (n < burst && k < g->count) {
 			iovs[n].iov_base = bufs[n];
 			iovs[n].iov_len = gen_datagram(g, &k, bufs[n], payload);
 			memset(&msgs[n], 0, sizeof(msgs[n]));

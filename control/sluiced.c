@@ -16,9 +16,9 @@
 #include "control/commands.h"
 #include "control/daemon.h"
 #include "control/metrics.h"
+#include "control/pipeline.h"
 #include "control/stats.h"
 #include "platform/clock.h"
-#include "platform/crc32c.h"
 #include "platform/eal.h"
 #include "platform/hugepages.h"
 #include "platform/path.h"
@@ -27,13 +27,6 @@
 #include "storage/datadir.h"
 #include "storage/log_segment.h"
 
-/* The queue toward the log service, and the pool of batch buffers: every
- * buffer is in the queue, held by a worker (one per kind), or in the log
- * service's burst. */
-#define SLUICED_QUEUE_POW2 1024u
-#define SLUICED_POOL_SIZE(workers) \
-	((SLUICED_QUEUE_POW2 - 1) + (workers) * LOG_KINDS + LOG_SERVICE_BURST + 8)
-#define SLUICED_IDLE_SLEEP_NS 50000ull
 #define SLUICED_CONTROL_NICE 10
 #define SLUICED_DPDK_CAPS "cap_net_admin,cap_net_raw"
 
@@ -113,107 +106,6 @@ static int sluiced_take_data_dir(struct daemon *d)
 	return rc < 0 ? rc : 0;
 }
 
-static int sluiced_open_logs(struct daemon *d)
-{
-	struct log_writer_config wc = LOG_WRITER_CONFIG_DEFAULT;
-	char dir[LOG_PATH_MAX];
-	int rc;
-
-	wc.segment_bytes_max = d->cfg.segment_bytes;
-	wc.zstd_level = (int)d->cfg.zstd_level;
-	for (int k = 0; k < LOG_KINDS; k++) {
-		snprintf(dir, sizeof(dir), "%s/%s", d->cfg.data_dir, log_kind_name(k));
-		rc = log_writer_open(&d->logs[k], dir, &wc);
-		if (rc < 0) {
-			plog_err("opening log %s: %s", dir, strerror(-rc));
-			return rc;
-		}
-		uint64_t cut = counter_get(&log_writer_stats(d->logs[k])->torn_bytes_cut);
-		plog_info("log %s: %" PRIu64 " records%s", dir,
-			  log_writer_durable_offset(d->logs[k]), cut ? ", torn tail cut" : "");
-		if (cut)
-			plog_warn("log %s: cut %" PRIu64 " bytes of a torn tail", dir, cut);
-	}
-	return 0;
-}
-
-static int sluiced_open_pipeline(struct daemon *d)
-{
-	static struct source_config sc;
-	char err[512] = "";
-	unsigned pool_size = SLUICED_POOL_SIZE(d->cfg.workers);
-	int rc;
-
-	d->queue = queue_create("sluice_batches", SLUICED_QUEUE_POW2, &rc);
-	if (!d->queue) {
-		plog_err("creating the batch queue: %s", strerror(-rc));
-		return rc;
-	}
-	d->pool = pool_create("sluice_bufs", pool_size, sizeof(struct log_batchbuf), &rc);
-	if (!d->pool) {
-		plog_err("creating %u batch buffers of %zu bytes: %s (raise --eal-memory-mb)",
-			 pool_size, sizeof(struct log_batchbuf), strerror(-rc));
-		return rc;
-	}
-	memcpy(sc.listen, d->cfg.listen, sizeof(sc.listen));
-	sc.listen_count = d->cfg.listen_count;
-	sc.queues = (unsigned)d->cfg.workers;
-	sc.rcvbuf_bytes = (int)d->cfg.rcvbuf_bytes;
-	sc.poll_timeout_ms = 1;  /* bounds how long a partial batch waits */
-	sc.port_id = (uint16_t)d->cfg.port;
-	snprintf(sc.vlans, sizeof(sc.vlans), "%s", d->cfg.vlans);
-	sc.rx_desc = (unsigned)d->cfg.rx_desc;
-	sc.tx_desc = (unsigned)d->cfg.tx_desc;
-	sc.frag_flows = (unsigned)d->cfg.frag_flows;
-	sc.frag_timeout_ms = (unsigned)d->cfg.frag_timeout_ms;
-	d->source_ops = strcmp(d->cfg.source, "dpdk") == 0 ? &source_dpdk_ops
-							   : &source_socket_ops;
-	rc = d->source_ops->open(&d->source, &sc, err, sizeof(err));
-	if (rc < 0) {
-		plog_err("%s source: %s", d->source_ops->name, err);
-		return rc;
-	}
-	/* Two CRC-32Cs make a 64-bit salt of the appliance id. */
-	d->appliance_salt = (uint64_t)crc32c(d->cfg.appliance_id, strlen(d->cfg.appliance_id)) << 32 |
-			    crc32c_extend(0x736c7563u, d->cfg.appliance_id,
-					  strlen(d->cfg.appliance_id));
-	for (unsigned i = 0; i < d->cfg.workers; i++) {
-		struct worker_config wc = {
-			.index = i,
-			.source = d->source,
-			.ops = d->source_ops,
-			.queue = d->queue,
-			.pool = d->pool,
-			.mode = strcmp(d->cfg.mode, "raw") == 0 ? WORKER_MODE_RAW : WORKER_MODE_SLF1,
-			.enqueue_retry_ns = d->cfg.enqueue_retry_us * 1000,
-			.flush_ns = d->cfg.flush_us * 1000,
-			.refuse = &d->refuse_intake,
-			.raw_id_salt = d->appliance_salt,
-			.raw_seq_base = d->start_epoch << 40,
-		};
-
-		d->workers[i] = worker_create(&wc);
-		if (!d->workers[i])
-			return -ENOMEM;
-		d->worker_count++;
-		/* The same settings for the worker that replays dead letters on
-		 * the main thread; it never receives. */
-		if (i == 0) {
-			wc.index = SOURCE_QUEUES_MAX;
-			wc.source = NULL;
-			d->replayer = worker_create(&wc);
-			if (!d->replayer)
-				return -ENOMEM;
-		}
-	}
-	d->service.queue = d->queue;
-	d->service.pool = d->pool;
-	d->service.logs[LOG_KIND_EVENTS] = d->logs[LOG_KIND_EVENTS];
-	d->service.logs[LOG_KIND_DLQ] = d->logs[LOG_KIND_DLQ];
-	d->service.idle_sleep_ns = SLUICED_IDLE_SLEEP_NS;
-	return 0;
-}
-
 static int sluiced_start_repl(struct daemon *d)
 {
 	static char dlq_topic[OPTS_STR_MAX + 8];
@@ -244,36 +136,6 @@ static int sluiced_start_repl(struct daemon *d)
 	if (r < 0)
 		plog_err("--kafka '%s': %s", d->cfg.kafka, err);
 	return r;
-}
-
-static int sluiced_launch(struct daemon *d)
-{
-	unsigned ids[SOURCE_QUEUES_MAX + 1];
-	unsigned n = eal_worker_lcores(ids, SOURCE_QUEUES_MAX + 1);
-	int rc;
-
-	if (n < d->worker_count + 1) {
-		plog_err("the EAL gave %u worker lcores; %u RX workers and the log "
-			 "service need %u", n, d->worker_count, d->worker_count + 1);
-		return -ERANGE;
-	}
-	d->service_lcore = ids[d->worker_count];
-	/* Polling workers that share a CPU take turns instead of polling. */
-	if (d->source_ops == &source_dpdk_ops &&
-	    !eal_lcores_dedicated(ids, d->worker_count, d->service_lcore)) {
-		plog_err("--source dpdk: each of the %u worker lcores needs a CPU of its own, "
-			 "apart from the main lcore and the log service's; fix the EAL's "
-			 "-l/--lcores map", d->worker_count);
-		return -EBUSY;
-	}
-	rc = eal_launch(d->service_lcore, log_service_run, &d->service);
-	for (unsigned i = 0; rc == 0 && i < d->worker_count; i++) {
-		d->worker_lcores[i] = ids[i];
-		rc = eal_launch(ids[i], worker_run, d->workers[i]);
-	}
-	if (rc < 0)
-		plog_err("launching lcores: %s", strerror(-rc));
-	return rc;
 }
 
 /* Root was for the EAL, the ports, the sockets and the files, all open now.
@@ -529,9 +391,9 @@ int main(int argc, char **argv)
 	 * small box the data path comes first, and the log absorbs any lag. */
 	if (setpriority(PRIO_PROCESS, (id_t)gettid(), SLUICED_CONTROL_NICE) < 0)
 		plog_warn("lowering the control plane's priority: %s", strerror(errno));
-	rc = sluiced_open_logs(&d);
+	rc = pipeline_open_logs(&d);
 	if (rc == 0)
-		rc = sluiced_open_pipeline(&d);
+		rc = pipeline_open(&d);
 	if (rc == 0)
 		rc = sluiced_start_repl(&d);
 	if (rc == 0)
@@ -551,7 +413,7 @@ int main(int argc, char **argv)
 	if (rc == 0 && d.cfg.user[0])
 		rc = sluiced_drop_privileges(&d);
 	if (rc == 0)
-		rc = sluiced_launch(&d);
+		rc = pipeline_launch(&d);
 	if (rc < 0)
 		return 1;
 	struct canary_config cc = {

@@ -41,6 +41,7 @@ static void stats_collect_workers(const struct daemon *d, struct stats_snapshot 
 	s->rx_missed_packets = qs.missed;
 	s->fragments_received = qs.fragments;
 	s->datagrams_reassembled = qs.reassembled;
+	s->rx_idle_waits = qs.idle_waits;
 	for (int r = 0; r < SOURCE_REPLIES; r++)
 		s->replies_sent[r] = qs.replies[r];
 	for (int i = 0; i < SOURCE_DROPS; i++)
@@ -184,6 +185,8 @@ static const struct {
 				   "NIC imissed and rx_nombuf)"),
 	COUNTER(fragments_received, "IP fragments given to reassembly"),
 	COUNTER(datagrams_reassembled, "datagrams reassembled from fragments"),
+	COUNTER(rx_idle_waits, "dpdk: sleeps or RX interrupt waits of idle queues "
+			       "(--dpdk-power sleep|interrupt)"),
 	COUNTER(frames_received, "frames parsed; a malformed remainder counts one"),
 	COUNTER(frames_replayed, "frames put back into the events log from dead letters "
 				 "(sluicectl dlq replay)"),

@@ -29,6 +29,7 @@ struct stats_snapshot {
 	uint64_t rx_missed_packets;
 	uint64_t fragments_received;
 	uint64_t datagrams_reassembled;
+	uint64_t rx_idle_waits;
 	uint64_t replies_sent[SOURCE_REPLIES];
 	uint64_t drops_frames;       /* frame-stage drops: the identity's term */
 	uint64_t drops_packets;      /* packet-stage drops */

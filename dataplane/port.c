@@ -115,6 +115,7 @@ static int port_configure(struct port *p, const struct port_config *cfg, char *e
 	}
 	p->rx_offloads = dev.rx_offload_capa & PORT_RX_OFFLOADS_WANTED;
 	conf.rxmode.offloads = p->rx_offloads;
+	conf.intr_conf.rxq = cfg->rx_interrupts;
 	port_rss(p, &dev, &conf);
 	rc = rte_eth_dev_configure(p->port_id, (uint16_t)p->queues, (uint16_t)p->queues, &conf);
 	if (rc != 0)

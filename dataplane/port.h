@@ -24,6 +24,7 @@ struct port_config {
 	unsigned mbufs;             /* size of the pool (the caller's sum) */
 	const uint8_t (*v6_addrs)[16];  /* for solicited-node multicast groups */
 	unsigned v6_count;
+	bool rx_interrupts;         /* configure RX queue interrupts */
 };
 
 struct port {

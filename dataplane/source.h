@@ -33,6 +33,8 @@ struct source_config {
 	unsigned rx_desc, tx_desc;
 	unsigned frag_flows;     /* datagrams in reassembly at once, per queue */
 	unsigned frag_timeout_ms;
+	int power_mode;          /* enum rx_power_mode: what an idle queue does */
+	uint64_t sleep_max_ns;   /* sleep mode's longest sleep */
 };
 
 /* Why a packet never reached the frame parser (the DPDK source's L2-L4
@@ -60,6 +62,7 @@ struct source_queue_stats {
 	uint64_t errors;
 	uint64_t fragments;  /* fragments given to reassembly */
 	uint64_t reassembled;
+	uint64_t idle_waits; /* dpdk: sleeps or interrupt waits of idle queues */
 	uint64_t drops[SOURCE_DROPS];
 	uint64_t replies[SOURCE_REPLIES];
 };

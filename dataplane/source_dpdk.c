@@ -21,6 +21,7 @@
 #include "dataplane/pkt.h"
 #include "dataplane/port.h"
 #include "dataplane/reply.h"
+#include "dataplane/rx_power.h"
 #include "platform/clock.h"
 #include "platform/counter.h"
 
@@ -32,8 +33,11 @@
 #define DPDK_FRAG_BUCKET_ENTRIES 4u
 #define DPDK_DEATH_ROW_PREFETCH 4u
 /* Arrival times come from the TSC, re-anchored to the real-time clock this
- * often: clock_gettime cost 7 % of a worker's time here (a VM's vDSO). */
-#define DPDK_CLOCK_SYNC_MS 100u
+ * often: clock_gettime per burst cost 7 % of a worker's time here (a VM's
+ * vDSO), once a millisecond costs nothing, and DPDK's estimate of the TSC
+ * rate is off enough here that 100 ms between anchors put arrival times
+ * 50 us before the sender's own clock. */
+#define DPDK_CLOCK_SYNC_MS 1u
 
 struct dpdk_queue {
 	uint16_t id;
@@ -48,6 +52,7 @@ struct dpdk_queue {
 	struct rte_mbuf *rx[SOURCE_BURST_MAX];
 	struct rte_mbuf *tx[SOURCE_BURST_MAX];
 	struct rte_ip_frag_death_row death_row;
+	struct rx_power power;
 	struct {
 		counter_t packets, datagrams, bytes, fragments, reassembled;
 		counter_t drops[SOURCE_DROPS];
@@ -78,6 +83,7 @@ static void dpdk_close(struct source *src)
 		if (!dq)
 			continue;
 		rte_pktmbuf_free_bulk(dq->held, dq->held_count);
+		rx_power_close(&dq->power);
 		if (dq->frag) {
 			rte_ip_frag_table_destroy(dq->frag);
 			rte_ip_frag_free_death_row(&dq->death_row, 0);
@@ -114,6 +120,7 @@ static int dpdk_open_queue(struct source *src, unsigned q, char *err, size_t err
 		goto nomem;
 	src->queues[q] = dq;
 	dq->id = (uint16_t)q;
+	dq->power.epfd = -1;  /* nothing to close until rx_power_init */
 	dq->frag = rte_ip_frag_table_create(buckets, DPDK_FRAG_BUCKET_ENTRIES, cfg->frag_flows,
 					    src->frag_ttl_tsc, src->port.socket_id);
 	if (!dq->frag)
@@ -123,7 +130,8 @@ static int dpdk_open_queue(struct source *src, unsigned q, char *err, size_t err
 	dq->linear = malloc((size_t)SOURCE_BURST_MAX * DPDK_LINEAR_BYTES);
 	if (!dq->linear)
 		goto nomem;
-	return 0;
+	return rx_power_init(&dq->power, (enum rx_power_mode)cfg->power_mode, src->port.port_id,
+			     dq->id, cfg->sleep_max_ns, err, err_size);
 nomem:
 	snprintf(err, err_size, "queue %u: out of memory for its state and reassembly table "
 		 "(%u flows)", q, cfg->frag_flows);
@@ -136,7 +144,8 @@ static int dpdk_open(struct source **out, const struct source_config *cfg, char 
 	uint8_t v6[SOURCE_LISTEN_MAX][16];
 	struct port_config pc = { .port_id = cfg->port_id, .queues = cfg->queues,
 				  .rx_desc = cfg->rx_desc, .tx_desc = cfg->tx_desc,
-				  .mbufs = dpdk_mbufs(cfg), .v6_addrs = v6 };
+				  .mbufs = dpdk_mbufs(cfg), .v6_addrs = v6,
+				  .rx_interrupts = cfg->power_mode == RX_POWER_INTERRUPT };
 	struct source *src;
 	uint8_t nomac[6] = { 0 };
 	int rc;
@@ -328,8 +337,11 @@ static uint16_t dpdk_rx_burst(struct source *src, unsigned queue, struct rx_pkt 
 	if (n > SOURCE_BURST_MAX)
 		n = SOURCE_BURST_MAX;
 	got = rte_eth_rx_burst(port, dq->id, dq->rx, n);
-	if (got == 0)
+	if (got == 0) {
+		rx_power_idle(&dq->power);
 		return 0;
+	}
+	rx_power_busy(&dq->power);
 	now = dpdk_now_ns(src, dq, rte_rdtsc());
 	counter_add(&dq->st.packets, got);
 	for (uint16_t i = 0; i < got; i++) {
@@ -362,6 +374,7 @@ static void dpdk_stats(const struct source *src, unsigned queue, struct source_q
 	st->bytes += counter_get(&dq->st.bytes);
 	st->fragments += counter_get(&dq->st.fragments);
 	st->reassembled += counter_get(&dq->st.reassembled);
+	st->idle_waits += counter_get(&dq->power.sleeps);
 	for (int d = 0; d < SOURCE_DROPS; d++)
 		st->drops[d] += counter_get(&dq->st.drops[d]);
 	for (int r = 0; r < SOURCE_REPLIES; r++)

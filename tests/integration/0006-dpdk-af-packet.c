@@ -143,6 +143,55 @@ static void ring_overflow_counted(void)
 	assert_int_equal(it_daemon_stop(&daemon_, SIGTERM, 60), 0);
 }
 
+/* sluiced's CPU time, in ticks, from /proc. */
+static uint64_t cpu_ticks(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long ut = 0, st = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	p = strrchr(buf, ')');  /* the name may hold spaces; the fields follow it */
+	assert_non_null(p);
+	assert_int_equal(sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut,
+				&st), 2);
+	return ut + st;
+}
+
+/* --dpdk-power sleep: an idle queue sleeps (the worker no longer burns its
+ * core) and still takes every event of a paced stream. */
+static void power_sleep_mode(void)
+{
+	long hz = sysconf(_SC_CLK_TCK);
+	uint64_t t0, used;
+
+	snprintf(daemon_.eal_args, sizeof(daemon_.eal_args),
+		 "--no-pci --vdev net_af_packet0,iface=%s", veth);
+	assert_int_equal(it_daemon_start(&daemon_, "none", topic,
+					 "--source dpdk --dpdk-power sleep"), 0);
+	assert_int_equal(sh("ip netns exec %s ping -c 1 -W 2 192.0.2.10", ns), 0);
+	sleep(1);
+	t0 = cpu_ticks(daemon_.pid);
+	sleep(3);
+	used = cpu_ticks(daemon_.pid) - t0;
+	fprintf(stderr, "0006: idle with --dpdk-power sleep: %.1f %% of a core\n",
+		100.0 * (double)used / (double)(hz * 3));
+	assert_true(used * 100 < (uint64_t)hz * 3 * 30);  /* busy polling: ~100 % */
+	send_events("udp://192.0.2.10:7611", 4, 2000, 0);
+	for (uint64_t deadline = it_now_ms() + 20000; it_now_ms() < deadline; usleep(200000)) {
+		assert_int_equal(it_stats(&daemon_, json, sizeof(json)), 0);
+		if (it_accounted(json, 2000))
+			break;
+	}
+	assert_true(it_json_u64(json, "events_durable") == 2000);
+	assert_true(it_json_u64(json, "rx_idle_waits") > 0);
+	assert_int_equal(it_daemon_stop(&daemon_, SIGTERM, 60), 0);
+}
+
 static void test_af_packet(void **state)
 {
 	char cmd[1024], status[4096];
@@ -203,6 +252,7 @@ static void test_af_packet(void **state)
 	free(m.seen);
 	assert_int_equal(it_daemon_stop(&daemon_, SIGTERM, 60), 0);
 	ring_overflow_counted();
+	power_sleep_mode();
 }
 
 static int teardown_all(void **state)

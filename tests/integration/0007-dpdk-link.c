@@ -106,8 +106,49 @@ static void test_refusals(void **state)
 	expect_refusal("-l 0 --no-pci --vdev net_null0", "", "widen -l/--lcores");
 	expect_refusal("--lcores 0@0,1@0,2@0 --no-pci --vdev net_null0", "", "a CPU of its own");
 	expect_refusal("", "", "no such DPDK port");
+	/* net_null has no RX interrupts: said at start, with what to use. */
+	expect_refusal("--no-pci --vdev net_null0", "--dpdk-power interrupt",
+		       "has no RX interrupt (Operation not supported); use --dpdk-power sleep");
 	snprintf(cmd, sizeof(cmd), "rm -rf /tmp/sluice-it0007-%d", (int)getpid());
 	assert_int_equal(it_run(cmd, NULL, 0), 0);
+}
+
+/* --dpdk-power interrupt on net_tap, which has RX interrupts: the idle
+ * worker waits for them instead of polling, so it may share a CPU with the
+ * main lcore and the log service (a busy-polling one is refused that). */
+static void test_interrupt_idle(void **state)
+{
+	char path[64], buf[1024], *p;
+	unsigned long t[2][2];
+	long hz = sysconf(_SC_CLK_TCK);
+
+	(void)state;
+	snprintf(tap, sizeof(tap), "sltaq%d", (int)getpid() % 100000);
+	snprintf(daemon_.eal_args, sizeof(daemon_.eal_args),
+		 "--lcores 0@0,1@0,2@0 --no-pci --vdev net_tap0,iface=%s", tap);
+	snprintf(daemon_.listen, sizeof(daemon_.listen), "udp://192.0.2.10:7611");
+	daemon_.port = 7611;
+	assert_int_equal(it_daemon_start(&daemon_, "none", topic,
+					 "--source dpdk --dpdk-power interrupt"), 0);
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)daemon_.pid);
+	for (int i = 0; i < 2; i++) {
+		FILE *f = fopen(path, "r");
+
+		assert_non_null(f);
+		assert_non_null(fgets(buf, sizeof(buf), f));
+		fclose(f);
+		p = strrchr(buf, ')');
+		assert_int_equal(sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+					&t[i][0], &t[i][1]), 2);
+		if (i == 0)
+			sleep(3);
+	}
+	fprintf(stderr, "0007: idle with --dpdk-power interrupt: %.1f %% of a core\n",
+		100.0 * (double)(t[1][0] + t[1][1] - t[0][0] - t[0][1]) / (double)(hz * 3));
+	assert_true((t[1][0] + t[1][1] - t[0][0] - t[0][1]) * 100 < (unsigned long)hz * 3 * 30);
+	assert_int_equal(it_stats(&daemon_, json, sizeof(json)), 0);
+	assert_true(it_json_u64(json, "rx_idle_waits") > 0);
+	assert_int_equal(it_daemon_stop(&daemon_, SIGTERM, 30), 0);
 }
 
 int main(void)
@@ -115,6 +156,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_link_watch, setup, teardown),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test_setup_teardown(test_interrupt_idle, setup, teardown),
 	};
 
 	if (geteuid() != 0 || access("/dev/net/tun", R_OK | W_OK) != 0) {

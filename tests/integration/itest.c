@@ -97,6 +97,7 @@ int it_fixture_teardown(struct it_daemon *d)
 	if (!d->dir[0])
 		return 0;
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d->dir);
+	d->dir[0] = '\0';  /* the next test of the file makes its own */
 	return system(cmd) == 0 ? 0 : -1;
 }
 
