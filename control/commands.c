@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "control/daemon.h"
@@ -16,29 +17,105 @@
 #include "platform/plog.h"
 
 #define CMD_DLQ_SHOWN 20u  /* dead letters `sluicectl dlq` shows */
+#define CMD_WORDS_MAX 8u
+#define CMD_WORD_BYTES 64u
 
-static int cmd_refuse_read_only(const struct daemon *d, const char *req, FILE *out)
+/* A parsed admin request: "<command> [<subcommand>] [<argument>...] [json]". */
+struct cmd_req {
+	const char *text;            /* as received, for messages */
+	char words[CMD_WORDS_MAX][CMD_WORD_BYTES];
+	unsigned nwords;             /* without the trailing "json" */
+	int json;
+};
+
+struct cmd_def {
+	const char *name, *sub;      /* sub NULL: the command alone */
+	unsigned args;               /* words after name (and sub) */
+	bool changes;                /* refused on the read-only socket */
+	int (*run)(struct daemon *d, const struct cmd_req *r, FILE *out);
+};
+
+static int cmd_stats(struct daemon *d, const struct cmd_req *r, FILE *out)
 {
-	fprintf(out, "error: '%s' changes the daemon; this socket is read-only: "
-		"use the admin socket (%s)\n", req, d->cfg.admin_socket);
-	return -EPERM;
+	struct stats_snapshot s;
+
+	stats_collect(d, &s);
+	stats_render(&s, out, r->json);
+	return 0;
+}
+
+static int cmd_lag(struct daemon *d, const struct cmd_req *r, FILE *out)
+{
+	struct stats_snapshot s;
+
+	stats_collect(d, &s);
+	lag_render(&s, out, r->json);
+	return 0;
+}
+
+static int cmd_segments(struct daemon *d, const struct cmd_req *r, FILE *out)
+{
+	struct stats_snapshot s;
+
+	stats_collect(d, &s);
+	return logtool_segments(d->cfg.data_dir, s.durable_offset, s.replicated_offset, out,
+				r->json);
+}
+
+static int cmd_status(struct daemon *d, const struct cmd_req *r, FILE *out)
+{
+	status_render(d, out, r->json);
+	return 0;
+}
+
+static int cmd_canary(struct daemon *d, const struct cmd_req *r, FILE *out)
+{
+	canary_render(&d->canary, clock_mono_ns(), out, r->json);
+	return 0;
+}
+
+/* The newest dead letters, oldest first. */
+static int cmd_dlq_list(struct daemon *d, const struct cmd_req *r, FILE *out)
+{
+	uint64_t end = log_writer_durable_offset(d->logs[LOG_KIND_DLQ]);
+	struct logtool_from from = { .offset = end > CMD_DLQ_SHOWN ? end - CMD_DLQ_SHOWN : 0 };
+
+	if (end == 0)
+		return r->json ? 0 : (fputs("no dead letters\n", out), 0);
+	return logtool_dump(d->cfg.data_dir, "dlq", &from, end - from.offset, out, r->json);
+}
+
+/* One dead letter whole: "dlq show OFFSET". */
+static int cmd_dlq_show(struct daemon *d, const struct cmd_req *r, FILE *out)
+{
+	uint64_t end = log_writer_durable_offset(d->logs[LOG_KIND_DLQ]);
+	struct logtool_from from = { .whole_payload = true };
+	const char *arg = r->words[2];
+	char *stop;
+
+	errno = 0;
+	from.offset = strtoull(arg, &stop, 10);
+	if (!*arg || *stop || errno || *arg == '-' || from.offset >= end) {
+		fprintf(out, "error: dlq show '%s': want an offset of the DLQ log, 0 to %" PRIu64
+			"\n", arg, end ? end - 1 : 0);
+		return -EINVAL;
+	}
+	return logtool_dump(d->cfg.data_dir, "dlq", &from, 1, out, r->json);
 }
 
 /* "dlq replay [from=N] [count=N] [reason=R] [as=slf1|raw] [json]" */
-static int cmd_dlq_replay(struct daemon *d, const char *req, bool read_only, FILE *out)
+static int cmd_dlq_replay(struct daemon *d, const struct cmd_req *r, FILE *out)
 {
 	struct dlq_replay_req rq;
 	struct dlq_replay_result res;
 	char err[256];
 	int rc;
 
-	if (read_only)
-		return cmd_refuse_read_only(d, req, out);
-	if (strcmp(d->state, "running") != 0) {
-		fprintf(out, "error: dlq replay: the daemon is %s\n", d->state);
+	if (d->state != DAEMON_RUNNING) {
+		fprintf(out, "error: dlq replay: the daemon is %s\n", daemon_state_name(d->state));
 		return -EBUSY;
 	}
-	rc = dlq_replay_parse(req + strlen("dlq replay"), &rq, err, sizeof(err));
+	rc = dlq_replay_parse(r->text + strlen("dlq replay"), &rq, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(out, "error: dlq replay: %s\n", err);
 		return rc;
@@ -54,64 +131,87 @@ static int cmd_dlq_replay(struct daemon *d, const char *req, bool read_only, FIL
 		  rq.as_raw ? "raw" : "slf1", res.from, res.end,
 		  rq.reason ? log_dlq_reason_name(rq.reason) : "any", res.events, res.still_bad,
 		  res.dropped);
-	dlq_replay_render(&rq, &res, out, strstr(req, " json") != NULL);
+	dlq_replay_render(&rq, &res, out, r->json);
 	return 0;
 }
 
-/* Admin requests: "<command> [argument] [json]". */
+static int cmd_replication(struct daemon *d, const struct cmd_req *r, FILE *out)
+{
+	bool pause = strcmp(r->words[1], "pause") == 0;
+
+	if (!d->repl) {
+		fputs("error: replication is off (--kafka none)\n", out);
+		return -EINVAL;
+	}
+	repl_pause(d->repl, pause);
+	if (r->json)
+		fprintf(out, "{\"replication\":\"%s\"}\n", pause ? "paused" : "resumed");
+	else
+		fprintf(out, "replication %s\n", pause ? "paused" : "resumed");
+	return 0;
+}
+
+/* Whole words only: "stat" is not "stats". dlq replay takes name=value
+ * words of its own (dlq_replay_parse checks them). */
+static const struct cmd_def cmd_table[] = {
+	{ "status", NULL, 0, false, cmd_status },
+	{ "stats", NULL, 0, false, cmd_stats },
+	{ "lag", NULL, 0, false, cmd_lag },
+	{ "segments", NULL, 0, false, cmd_segments },
+	{ "canary", NULL, 0, false, cmd_canary },
+	{ "dlq", NULL, 0, false, cmd_dlq_list },
+	{ "dlq", "list", 0, false, cmd_dlq_list },
+	{ "dlq", "show", 1, false, cmd_dlq_show },
+	{ "dlq", "replay", UINT32_MAX, true, cmd_dlq_replay },
+	{ "replication", "pause", 0, true, cmd_replication },
+	{ "replication", "resume", 0, true, cmd_replication },
+};
+
+static int cmd_parse(const char *req, struct cmd_req *r)
+{
+	char buf[CMD_WORDS_MAX * CMD_WORD_BYTES], *save = NULL;
+
+	memset(r, 0, sizeof(*r));
+	r->text = req;
+	if (strlen(req) >= sizeof(buf))
+		return -E2BIG;
+	memcpy(buf, req, strlen(req) + 1);
+	for (char *w = strtok_r(buf, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+		if (r->nwords == CMD_WORDS_MAX || strlen(w) >= CMD_WORD_BYTES)
+			return -E2BIG;
+		snprintf(r->words[r->nwords++], CMD_WORD_BYTES, "%s", w);
+	}
+	if (r->nwords > 1 && strcmp(r->words[r->nwords - 1], "json") == 0) {
+		r->json = 1;
+		r->nwords--;
+	}
+	return r->nwords ? 0 : -EINVAL;
+}
+
 int cmd_handle(void *ctx, const char *req, bool read_only, FILE *out)
 {
 	struct daemon *d = ctx;
-	struct stats_snapshot s;
-	char cmd[32] = "", arg[32] = "", third[32] = "";
-	int words = sscanf(req, "%31s %31s %31s", cmd, arg, third);
-	int json = strcmp(arg, "json") == 0 || strcmp(third, "json") == 0;
+	struct cmd_req r;
 
-	if (words >= 1 && (strcmp(cmd, "stats") == 0 || strcmp(cmd, "lag") == 0) &&
-	    (words == 1 || json)) {
-		stats_collect(d, &s);
-		if (cmd[0] == 's')
-			stats_render(&s, out, json);
-		else
-			lag_render(&s, out, json);
-		return 0;
-	}
-	if (strcmp(cmd, "segments") == 0 && (words == 1 || json)) {
-		stats_collect(d, &s);
-		return logtool_segments(d->cfg.data_dir, s.durable_offset, s.replicated_offset,
-					out, json);
-	}
-	if (strcmp(cmd, "dlq") == 0 && strcmp(arg, "replay") == 0)
-		return cmd_dlq_replay(d, req, read_only, out);
-	if (strcmp(cmd, "dlq") == 0 && (words == 1 || json)) {
-		/* The newest dead letters, oldest first. */
-		uint64_t end = log_writer_durable_offset(d->logs[LOG_KIND_DLQ]);
-		struct logtool_from from = { .offset = end > CMD_DLQ_SHOWN ? end - CMD_DLQ_SHOWN : 0 };
+	if (cmd_parse(req, &r) < 0)
+		goto unknown;
+	for (size_t i = 0; i < sizeof(cmd_table) / sizeof(cmd_table[0]); i++) {
+		const struct cmd_def *c = &cmd_table[i];
+		unsigned base = c->sub ? 2 : 1;
 
-		if (end == 0)
-			return json ? 0 : (fputs("no dead letters\n", out), 0);
-		return logtool_dump(d->cfg.data_dir, "dlq", &from, end - from.offset, out, json);
-	}
-	if (strcmp(cmd, "canary") == 0 && (words == 1 || json)) {
-		canary_render(&d->canary, clock_mono_ns(), out, json);
-		return 0;
-	}
-	if (strcmp(cmd, "status") == 0 && (words == 1 || json)) {
-		status_render(d, out, json);
-		return 0;
-	}
-	if (strcmp(cmd, "replication") == 0 && words == 2 &&
-	    (strcmp(arg, "pause") == 0 || strcmp(arg, "resume") == 0)) {
-		if (read_only)
-			return cmd_refuse_read_only(d, req, out);
-		if (!d->repl) {
-			fputs("error: replication is off (--kafka none)\n", out);
-			return -EINVAL;
+		if (strcmp(r.words[0], c->name) != 0 ||
+		    (c->sub && (r.nwords < 2 || strcmp(r.words[1], c->sub) != 0)))
+			continue;
+		if (c->args != UINT32_MAX && r.nwords != base + c->args)
+			continue;
+		if (c->changes && read_only) {
+			fprintf(out, "error: '%s' changes the daemon; this socket is read-only: "
+				"use the admin socket (%s)\n", req, d->cfg.admin_socket);
+			return -EPERM;
 		}
-		repl_pause(d->repl, arg[0] == 'p');
-		fprintf(out, "replication %s\n", arg[0] == 'p' ? "paused" : "resumed");
-		return 0;
+		return c->run(d, &r, out);
 	}
+unknown:
 	fprintf(out, "error: unknown request '%s'\n", req);
 	return -EINVAL;
 }
@@ -145,7 +245,7 @@ void cmd_status_line(void *ctx, char *buf, unsigned size)
 
 	stats_collect(d, &s);
 	snprintf(buf, size, "%s: %" PRIu64 " events durable, %" PRIu64 " dead letters, "
-		 "replication lag %" PRIu64 " events%s", d->state, s.events_durable, s.dlq_records,
+		 "replication lag %" PRIu64 " events%s", daemon_state_name(d->state), s.events_durable, s.dlq_records,
 		 s.replication_lag_events, !d->repl ? " (kafka none)" :
 		 s.kafka_connected ? "" : ", Kafka NOT CONNECTED");
 }

@@ -20,6 +20,13 @@
 #include "storage/log_service.h"
 #include "storage/log_writer.h"
 
+enum daemon_state { DAEMON_STARTING, DAEMON_RUNNING, DAEMON_DRAINING };
+
+static inline const char *daemon_state_name(enum daemon_state s)
+{
+	return s == DAEMON_RUNNING ? "running" : s == DAEMON_DRAINING ? "draining" : "starting";
+}
+
 struct daemon {
 	struct sluiced_config cfg;
 	uint64_t start_epoch;        /* this run's number on the data folder */
@@ -44,7 +51,7 @@ struct daemon {
 	struct canary canary;
 	uint64_t appliance_salt;    /* 64 bits from the appliance id */
 	uint64_t started_ns;
-	const char *state;          /* "running", "draining" */
+	enum daemon_state state;    /* main thread writes; others only read */
 	_Atomic bool refuse_intake; /* the disk is below its refuse mark */
 	char degraded[OPTS_STR_MAX + 160];  /* why, for status; empty when healthy */
 };

@@ -37,7 +37,7 @@ void health_run(struct health *h, const struct daemon *d, uint64_t now)
 			atomic_store(&h->worker_ns[i], now);
 		}
 	}
-	atomic_store(&h->ingesting, strcmp(d->state, "running") == 0);
+	atomic_store(&h->ingesting, d->state == DAEMON_RUNNING);
 	atomic_store(&h->disk_refusing, atomic_load(&d->refuse_intake));
 	atomic_store(&h->kafka_off, d->repl == NULL);
 	if (d->repl) {

@@ -114,10 +114,10 @@ int logtool_verify(const char *data_dir, FILE *out, int json)
 	return t.damaged ? 1 : 0;
 }
 
-static void logtool_print_record(const struct log_record *r, uint64_t off, FILE *out,
-				 int json)
+static void logtool_print_record(const struct log_record *r, uint64_t off, bool whole,
+				 FILE *out, int json)
 {
-	uint32_t shown = r->payload_len < 64 ? r->payload_len : 64;
+	uint32_t shown = whole || r->payload_len < 64 ? r->payload_len : 64;
 
 	if (json)
 		fprintf(out, "{\"offset\":%" PRIu64 ",\"source_id\":%" PRIu64 ",\"seq\":%" PRIu64
@@ -160,7 +160,7 @@ int logtool_dump(const char *data_dir, const char *which, const struct logtool_f
 		while (printed < count && log_batch_view_record(&v, &pos, &index, &rec, &off)) {
 			if (from->by_time && rec.event_time_ns < from->time_ns)
 				continue;  /* the index finds the batch, not the record */
-			logtool_print_record(&rec, off, out, json);
+			logtool_print_record(&rec, off, from->whole_payload, out, json);
 			printed++;
 		}
 	}

@@ -15,6 +15,7 @@ int logtool_verify(const char *data_dir, FILE *out, int json);
  * is at or after time_ns (found by the segments' time indexes). */
 struct logtool_from {
 	bool by_time;
+	bool whole_payload;  /* print payloads whole, not their first 64 bytes */
 	uint64_t offset;
 	uint64_t time_ns;
 };

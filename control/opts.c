@@ -30,14 +30,17 @@ struct opt_def {
 
 #define OFF(f) offsetof(struct sluiced_config, f)
 
+/* The settings the parsers name; the rest of the table follows them. */
+enum opt_id { OPT_CONFIG, OPT_SOURCE, OPT_MODE, OPT_LISTEN, OPT_NAMED };
+
 static const struct opt_def opt_table[] = {
-	{ "config", OPT_STR, OFF(config), 1, OPTS_STR_MAX - 1, NULL, NULL, false,
+	[OPT_CONFIG] = { "config", OPT_STR, OFF(config), 1, OPTS_STR_MAX - 1, NULL, NULL, false,
 	  "INI file of these settings (name = value); flags override it" },
-	{ "source", OPT_CHOICE, OFF(source), 0, 0, "socket", "socket|dpdk", false,
+	[OPT_SOURCE] = { "source", OPT_CHOICE, OFF(source), 0, 0, "socket", "socket|dpdk", false,
 	  "packet source" },
-	{ "mode", OPT_CHOICE, OFF(mode), 0, 0, "slf1", "slf1|raw", false,
+	[OPT_MODE] = { "mode", OPT_CHOICE, OFF(mode), 0, 0, "slf1", "slf1|raw", false,
 	  "frame format: SLF1 frames, or one raw event per datagram" },
-	{ "listen", OPT_LIST, OFF(listen_uri), 0, OPTS_STR_MAX - 1, "udp://0.0.0.0:7611",
+	[OPT_LISTEN] = { "listen", OPT_LIST, OFF(listen_uri), 0, OPTS_STR_MAX - 1, "udp://0.0.0.0:7611",
 	  NULL, false, "udp://ADDR:PORT to receive on (repeatable)" },
 	{ "data-dir", OPT_STR, OFF(data_dir), 1, OPTS_STR_MAX - 64, "/var/lib/sluice",
 	  NULL, false, "folder of the logs and checkpoints" },
@@ -162,8 +165,7 @@ static const struct opt_def opt_table[] = {
 };
 
 #define OPT_COUNT (sizeof(opt_table) / sizeof(opt_table[0]))
-#define OPT_LISTEN 3
-#define OPT_CONFIG 0
+_Static_assert(OPT_COUNT <= 64, "cli_set has a bit per setting");
 
 static const struct opt_def *opt_find(const char *name)
 {

@@ -14,16 +14,23 @@
 static void sluicectl_usage(FILE *out)
 {
 	fprintf(out,
-		"usage: sluicectl [--socket PATH] status|stats|lag|segments|dlq|canary [--json]\n"
-		"       sluicectl [--socket PATH] replication pause|resume\n"
+		"usage: sluicectl [--socket PATH] status|stats|lag|canary [--json]\n"
+		"       sluicectl [--socket PATH] segments|dlq [list] [--json]\n"
+		"       sluicectl [--socket PATH] dlq show OFFSET [--json]\n"
 		"       sluicectl [--socket PATH] dlq replay [--from OFFSET] [--count N]\n"
 		"                 [--reason any|short|magic|version|flags|length|crc]\n"
 		"                 [--as slf1|raw] [--json]\n"
+		"       sluicectl [--socket PATH] replication pause|resume [--json]\n"
 		"       sluicectl log verify --data-dir DIR [--json]\n"
 		"       sluicectl log dump --data-dir DIR [--log events|dlq]\n"
 		"                          [--from OFFSET | --from-time NS|YYYY-MM-DDTHH:MM:SSZ]\n"
 		"                          [--count N] [--json]\n"
-		"  --socket defaults to $SLUICE_ADMIN_SOCKET or %s\n",
+		"  --socket defaults to $SLUICE_ADMIN_SOCKET or %s\n"
+		"  --json: status, stats, lag, canary, dlq replay, replication and log verify\n"
+		"  print one JSON document; segments, dlq list|show and log dump print JSON\n"
+		"  Lines (one object per line; none when there is nothing).\n"
+		"  Exit status: 0 done; 1 the daemon refused or failed (its message on\n"
+		"  stderr), it is not reachable, or log verify found damage; 2 bad usage.\n",
 		SLUICECTL_DEFAULT_SOCKET);
 }
 
@@ -112,6 +119,11 @@ int main(int argc, char **argv)
 			    strcmp(words[0], "lag") == 0 || strcmp(words[0], "segments") == 0 ||
 			    strcmp(words[0], "dlq") == 0 || strcmp(words[0], "canary") == 0)) {
 		snprintf(req, sizeof(req), "%s%s", words[0], json ? " json" : "");
+	} else if (nwords == 2 && strcmp(words[0], "dlq") == 0 && strcmp(words[1], "list") == 0) {
+		snprintf(req, sizeof(req), "dlq list%s", json ? " json" : "");
+	} else if (nwords == 3 && strcmp(words[0], "dlq") == 0 && strcmp(words[1], "show") == 0 &&
+		   strlen(words[2]) <= 20 && !strchr(words[2], ' ')) {
+		snprintf(req, sizeof(req), "dlq show %s%s", words[2], json ? " json" : "");
 	} else if (nwords == 2 && strcmp(words[0], "dlq") == 0 && strcmp(words[1], "replay") == 0) {
 		int n = snprintf(req, sizeof(req), "dlq replay%s%.20s%s%.20s%s%.20s%s%.20s%s",
 				 from_arg ? " from=" : "", from_arg ? from_arg : "",
@@ -125,7 +137,7 @@ int main(int argc, char **argv)
 		}
 	} else if (nwords == 2 && strcmp(words[0], "replication") == 0 &&
 		   (strcmp(words[1], "pause") == 0 || strcmp(words[1], "resume") == 0)) {
-		snprintf(req, sizeof(req), "replication %s", words[1]);
+		snprintf(req, sizeof(req), "replication %s%s", words[1], json ? " json" : "");
 	} else {
 		fprintf(stderr, "sluicectl: unknown command '%s'\n", nwords ? words[0] : "");
 		sluicectl_usage(stderr);

@@ -160,7 +160,7 @@ static int sluiced_drop_privileges(struct daemon *d)
  * loop keeps serving the admin socket while that goes on. */
 static void sluiced_drain_begin(struct daemon *d)
 {
-	d->state = "draining";
+	d->state = DAEMON_DRAINING;
 	notify_stopping("draining: stop RX, flush, fsync, give Kafka the backlog");
 	for (unsigned i = 0; i < d->worker_count; i++)
 		atomic_store(&d->workers[i]->stop, true);
@@ -212,7 +212,7 @@ static void sluiced_signal(struct daemon *d, int sfd)
 		return;
 	if (si.ssi_signo == SIGHUP) {
 		sluiced_reload(d);
-	} else if (strcmp(d->state, "draining") != 0) {
+	} else if (d->state != DAEMON_DRAINING) {
 		plog_info("%s: draining", strsignal((int)si.ssi_signo));
 		sluiced_drain_begin(d);
 	} else if (d->repl) {
@@ -256,7 +256,7 @@ static int sluiced_loop(struct daemon *d, struct admin *admin, struct admin *rea
 	pfd[1] = (struct pollfd){ .fd = admin_fd(admin), .events = POLLIN };
 	pfd[2] = (struct pollfd){ .fd = reader ? admin_fd(reader) : -1, .events = POLLIN };
 	for (;;) {
-		bool draining = strcmp(d->state, "draining") == 0;
+		bool draining = d->state == DAEMON_DRAINING;
 
 		if (draining && sluiced_drain_done(d))
 			break;
@@ -380,7 +380,7 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	d.started_ns = clock_mono_ns();
-	d.state = "starting";
+	d.state = DAEMON_STARTING;
 	rc = sluiced_take_data_dir(&d);
 	if (rc == 0)
 		rc = sluiced_start_eal(&d, eal_argc, argv + 1);
@@ -424,7 +424,7 @@ int main(int argc, char **argv)
 		.appliance_id = d.cfg.appliance_id,
 	};
 	canary_init(&d.canary, &cc, d.repl != NULL, clock_mono_ns());
-	d.state = "running";
+	d.state = DAEMON_RUNNING;
 	plog_info("running: %s source on %s, %u worker(s), data in %s, kafka %s",
 		  d.cfg.source, d.cfg.listen_uri[0], d.worker_count, d.cfg.data_dir, d.cfg.kafka);
 	notify_init(&d.notify);

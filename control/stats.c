@@ -470,7 +470,7 @@ void status_render(const struct daemon *d, FILE *out, int json)
 			   : counter_get(&repl_stats(d->repl)->paused) ? "paused" : "on";
 	const char *keys[] = { "state", "health", "degraded_reason", "source", "mode", "data_dir",
 			       "kafka", "topic", "replication", "delivery", "metrics" };
-	const char *vals[] = { d->state, d->degraded[0] ? "degraded" : "ok", d->degraded,
+	const char *vals[] = { daemon_state_name(d->state), d->degraded[0] ? "degraded" : "ok", d->degraded,
 			       d->cfg.source, d->cfg.mode, d->cfg.data_dir, d->cfg.kafka,
 			       d->cfg.topic, repl, d->cfg.delivery, d->cfg.metrics };
 

@@ -6,7 +6,9 @@
  * own event-ids, the bad one never), `--reason magic --as raw` makes the 50
  * text lines raw events with stable ids; the identity holds with
  * frames_replayed, Kafka ends with exactly the expected event-ids, and the
- * read-only socket and bad arguments are refused by name. */
+ * read-only socket and bad arguments are refused by name. `dlq list` and
+ * `dlq show N` show them (whole, for show), and the daemon takes requests
+ * as whole words only. */
 #include <arpa/inet.h>
 #include <inttypes.h>
 #include <netinet/in.h>
@@ -23,6 +25,7 @@
 
 #include <cmocka.h>
 
+#include "control/admin.h"
 #include "dataplane/slf.h"
 #include "itest.h"
 
@@ -116,6 +119,36 @@ static void test_dlq_replay(void **state)
 	assert_non_null(strstr(out, "--count '0'"));
 	assert_int_equal(ctl(daemon_.sock, "dlq replay --as json5", out, sizeof(out)), 1);
 	assert_non_null(strstr(out, "--as 'json5'"));
+
+	/* Listing and showing; whole words only ("stat" is not "stats"). */
+	assert_int_equal(ctl(daemon_.sock, "dlq list --json | wc -l", out, sizeof(out)), 0);
+	assert_int_equal(atoi(out), 20);
+	assert_int_equal(ctl(daemon_.sock, "dlq show 3 --json", out, sizeof(out)), 0);
+	assert_true(it_json_u64(out, "offset") == 3);
+	assert_non_null(strstr(out, "\"dlq_reason\":\"crc\""));
+	{
+		const char *hex = strstr(out, "\"payload_hex\":\"");
+		uint64_t bytes = it_json_u64(out, "payload_bytes");
+
+		assert_non_null(hex);
+		hex += strlen("\"payload_hex\":\"");
+		assert_true(bytes == 3 * 43);  /* three frames of 36 + 7 bytes, whole */
+		assert_true(strcspn(hex, "\"") == 2 * bytes);
+	}
+	assert_int_equal(ctl(daemon_.sock, "dlq show 250", out, sizeof(out)), 1);
+	assert_non_null(strstr(out, "dlq show '250': want an offset of the DLQ log, 0 to 249"));
+	for (const char *bad = "stat json\0sta\0dlqs\0replication paused\0canary x\0"; *bad;
+	     bad += strlen(bad) + 1) {
+		char *resp = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&resp, &len);
+
+		assert_non_null(f);
+		assert_int_equal(admin_request(daemon_.sock, bad, f, 5000), 0);
+		fclose(f);
+		assert_non_null(strstr(resp, "error: unknown request"));
+		free(resp);
+	}
 
 	/* SLF1 salvage of the crc dead letters: two good frames each. */
 	assert_int_equal(ctl(daemon_.sock, "dlq replay --reason crc --json", out, sizeof(out)), 0);
