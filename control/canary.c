@@ -141,6 +141,12 @@ uint64_t canary_age_us(const struct canary *c, uint64_t now)
 	return now > since ? (now - since) / 1000 : 0;
 }
 
+bool canary_stale(const struct canary *c, uint64_t now)
+{
+	return c->cfg.interval_ns &&
+	       canary_age_us(c, now) * 1000 > c->cfg.interval_ns + c->cfg.stale_ns;
+}
+
 static void canary_seconds(FILE *out, uint64_t us)
 {
 	fprintf(out, "%" PRIu64 ".%06" PRIu64, us / 1000000, us % 1000000);
@@ -163,7 +169,8 @@ void canary_render(const struct canary *c, uint64_t now, FILE *out, int json)
 			c->cfg.source_id, c->cfg.schema_id, counter_get(&c->sent),
 			counter_get(&c->arrived), counter_get(&c->failed), counter_get(&c->skipped));
 		canary_seconds(out, age);
-		fprintf(out, ",\"pending\":%s", pending ? "true" : "false");
+		fprintf(out, ",\"stale\":%s,\"pending\":%s", canary_stale(c, now) ? "true" : "false",
+			pending ? "true" : "false");
 		if (pending)
 			fprintf(out, ",\"pending_seq\":%" PRIu64 ",\"pending_since\":\"%s\"",
 				counter_get(&c->pending_seq), since);
@@ -206,7 +213,7 @@ void canary_render(const struct canary *c, uint64_t now, FILE *out, int json)
 		fprintf(out, "on its way #%" PRIu64 " since %s\n", counter_get(&c->pending_seq),
 			since);
 	fprintf(out, "age        %.1f s since the last arrived%s\n", age / 1e6,
-		age > c->cfg.interval_ns / 1000 + 180000000ull ? " (STALE)" : "");
+		canary_stale(c, now) ? " (STALE)" : "");
 	fprintf(out, "counts     sent %" PRIu64 ", arrived %" PRIu64 ", failed %" PRIu64
 		", skipped %" PRIu64 "\n", counter_get(&c->sent), counter_get(&c->arrived),
 		counter_get(&c->failed), counter_get(&c->skipped));
@@ -237,6 +244,9 @@ void canary_render_prometheus(const struct canary *c, uint64_t now, FILE *out)
 	fprintf(out, "# HELP sluice_canary_interval_seconds how often a canary is sent\n"
 		"# TYPE sluice_canary_interval_seconds gauge\n"
 		"sluice_canary_interval_seconds %" PRIu64 "\n", c->cfg.interval_ns / UINT64_C(1000000000));
+	fprintf(out, "# HELP sluice_canary_stale 1 while no canary has arrived for its interval "
+		"plus --canary-stale-s\n# TYPE sluice_canary_stale gauge\nsluice_canary_stale %d\n",
+		canary_stale(c, now));
 	fputs("# HELP sluice_canary_age_seconds time since the last canary arrived (or since "
 	      "start)\n# TYPE sluice_canary_age_seconds gauge\nsluice_canary_age_seconds ", out);
 	canary_seconds(out, canary_age_us(c, now));

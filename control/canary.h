@@ -26,6 +26,7 @@ enum canary_result { CANARY_NONE, CANARY_ARRIVED, CANARY_DROPPED, CANARY_LOST };
 
 struct canary_config {
 	uint64_t interval_ns;        /* 0: no canary */
+	uint64_t stale_ns;           /* stale past interval + this without an arrival */
 	uint16_t schema_id;          /* routes it like the events of that schema */
 	uint64_t source_id;          /* this appliance's canary source */
 	uint64_t seq_base;           /* this run's first seq (run << 40) */
@@ -61,9 +62,10 @@ void canary_init(struct canary *c, const struct canary_config *cfg, bool kafka, 
 /* Settles the canary on its way and hands over the next when it is due.
  * now: monotonic. Does nothing while the daemon drains (stopping). */
 void canary_run(struct canary *c, const struct canary_path *p, bool stopping, uint64_t now);
-/* Seconds, at microsecond precision, since the last canary arrived (or
- * since start when none has): what the canary-stale alert watches. */
+/* Microseconds since the last canary arrived (or since start when none
+ * has), and whether that is past interval + stale_ns. */
 uint64_t canary_age_us(const struct canary *c, uint64_t now);
+bool canary_stale(const struct canary *c, uint64_t now);
 
 void canary_render(const struct canary *c, uint64_t now, FILE *out, int json);
 void canary_render_prometheus(const struct canary *c, uint64_t now, FILE *out);

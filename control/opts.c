@@ -112,6 +112,9 @@ static const struct opt_def opt_table[] = {
 	  "created when missing" },
 	{ "canary-interval-s", OPT_U64, OFF(canary_interval_s), 0, 86400, "60", NULL, false,
 	  "send a canary event through the parser, the log and Kafka this often; 0: none" },
+	{ "canary-stale-s", OPT_U64, OFF(canary_stale_s), 1, 86400, "180", NULL, false,
+	  "the canary is stale when none has arrived for its interval plus this long "
+	  "(sluice_canary_stale, alert SluiceCanaryStale)" },
 	{ "canary-schema", OPT_U64, OFF(canary_schema), 0, UINT16_MAX, "0", NULL, false,
 	  "schema id of the canary: it goes to that schema's topic, with header canary=1" },
 	{ "drain-timeout-s", OPT_U64, OFF(drain_timeout_s), 0, 3600, "30", NULL, true,

@@ -45,6 +45,7 @@ struct sluiced_config {
 	uint64_t ready_kafka_outage_s;
 	uint64_t canary_interval_s;
 	uint64_t canary_schema;
+	uint64_t canary_stale_s;
 	uint64_t enqueue_retry_us;
 	uint64_t flush_us;
 	uint64_t drain_timeout_s;

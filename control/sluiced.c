@@ -418,6 +418,7 @@ int main(int argc, char **argv)
 		return 1;
 	struct canary_config cc = {
 		.interval_ns = d.cfg.canary_interval_s * 1000000000ull,
+		.stale_ns = d.cfg.canary_stale_s * 1000000000ull,
 		.schema_id = (uint16_t)d.cfg.canary_schema,
 		.source_id = d.appliance_salt ^ 0x63616e617279ull,  /* "canary" */
 		.seq_base = d.start_epoch << 40,

@@ -5,11 +5,14 @@
  * counters, so the identity and events_replicated count the burst exactly.
  * With replication paused the canary waits, later ones are skipped and its
  * age grows; resumed, it arrives. With exactly-once delivery, canaries
- * arrive at commit and stay out of events_replicated just the same. */
+ * arrive at commit and stay out of events_replicated just the same. With
+ * the broker stopped the canary goes stale (sluicectl, sluice_canary_stale)
+ * and /readyz fails; with the broker back both recover. */
 #include <inttypes.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -164,10 +167,54 @@ static void test_canary(void **state)
 	assert_int_equal(it_daemon_stop(&daemon_, SIGTERM, 60), 0);
 }
 
+/* Polls until the canary's "stale" is want and /readyz answers code. */
+static void wait_stale(int port, bool want, int code, int timeout_s)
+{
+	static char body[4096];
+	uint64_t deadline = it_now_ms() + (uint64_t)timeout_s * 1000;
+	int got = 0;
+
+	do {
+		read_canary();
+		got = it_http_get(port, "/readyz", body, sizeof(body));
+		if ((strstr(canary, want ? "\"stale\":true" : "\"stale\":false") != NULL) &&
+		    got == code)
+			return;
+		usleep(250000);
+	} while (it_now_ms() < deadline);
+	fail_msg("canary stale != %d or /readyz %d != %d after %d s: %s", want, got, code,
+		 timeout_s, canary);
+}
+
+static void test_broker_stopped(void **state)
+{
+	static char body[65536];
+	char extra[256], cmd[512];
+	int port = it_free_tcp_port();
+
+	(void)state;
+	snprintf(extra, sizeof(extra), "--canary-interval-s 1 --canary-stale-s 3 "
+		 "--ready-kafka-outage-s 2 --metrics 127.0.0.1:%d", port);
+	assert_int_equal(it_daemon_start(&daemon_, bootstrap, topic, extra), 0);
+	wait_arrived(1, 30);
+	wait_stale(port, false, 200, 30);
+	snprintf(cmd, sizeof(cmd), "'%s' stop", it_path("KAFKA_LOCAL"));
+	assert_int_equal(it_run(cmd, NULL, 0), 0);
+	wait_stale(port, true, 503, 60);
+	assert_int_equal(it_http_get(port, "/metrics", body, sizeof(body)), 200);
+	assert_non_null(strstr(body, "\nsluice_canary_stale 1\n"));
+	fprintf(stderr, "0022: broker stopped: %s", canary);
+	snprintf(cmd, sizeof(cmd), "'%s' start >/dev/null", it_path("KAFKA_LOCAL"));
+	assert_int_equal(it_run(cmd, NULL, 0), 0);
+	wait_stale(port, false, 200, 120);
+	assert_int_equal(it_daemon_stop(&daemon_, SIGTERM, 60), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_canary, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_broker_stopped, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -41,7 +41,8 @@ static int teardown(void **state)
 
 static void init(struct canary *c, uint64_t interval_s, bool kafka)
 {
-	struct canary_config cc = { .interval_ns = interval_s * S, .schema_id = 4,
+	struct canary_config cc = { .interval_ns = interval_s * S, .stale_ns = 180 * S,
+				    .schema_id = 4,
 				    .source_id = 77, .seq_base = 3ull << 40,
 				    .appliance_id = "edge-1" };
 
@@ -127,6 +128,8 @@ static void test_stuck_is_skipped_and_ages(void **state)
 	assert_true(counter_get(&c.skipped) == 20);
 	assert_true(canary_age_us(&c, 100 * S + 205 * S) == 205000000);
 	assert_non_null(strstr(render(&c, 205, 0), "(STALE)"));
+	assert_true(canary_stale(&c, 100 * S + 205 * S));
+	assert_false(canary_stale(&c, 100 * S + 185 * S));  /* 10 s + 180 s not yet past */
 	assert_non_null(strstr(render(&c, 205, 1), "\"pending\":true"));
 	counter_add(&repl_st.canaries_acked, 1);
 	run(&c, true, 206);
