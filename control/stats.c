@@ -87,6 +87,7 @@ static void stats_collect_lag(const struct daemon *d, struct stats_snapshot *s)
 		struct repl_broker_state b;
 
 		repl_broker_state(d->repl, &b);
+		s->replication_enabled = 1;
 		s->kafka_connected = b.connected;
 		s->kafka_brokers_up = b.brokers_up;
 		s->kafka_brokers_known = b.brokers_known;
@@ -199,6 +200,7 @@ static const struct {
 	GAUGE(replication_lag_events, "durable events Kafka has not acknowledged"),
 	GAUGE(replication_lag_bytes_events, "bytes of the events log from Kafka's offset on"),
 	GAUGE(replication_lag_seconds_events, "age of the oldest event Kafka has not acknowledged"),
+	GAUGE(replication_enabled, "1 when sluiced replicates to Kafka (0: --kafka none)"),
 	GAUGE(kafka_connected, "1 while a Kafka broker is up for the producer"),
 	GAUGE(kafka_brokers_up, "brokers the producer is connected to"),
 	GAUGE(kafka_brokers_known, "brokers the producer knows of"),

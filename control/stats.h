@@ -49,6 +49,7 @@ struct stats_snapshot {
 	uint64_t replication_lag_seconds[LOG_KINDS];  /* age of the oldest unreplicated record */
 	uint64_t replication_lag_seconds_events;      /* the same for the events log (metric) */
 	uint64_t replication_lag_bytes_events;
+	uint64_t replication_enabled;  /* 0 with --kafka none */
 	uint64_t kafka_connected, kafka_brokers_up, kafka_brokers_known, kafka_errors;
 	uint64_t replication_resent;
 	uint64_t replication_failed;
