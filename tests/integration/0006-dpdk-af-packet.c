@@ -143,31 +143,12 @@ static void ring_overflow_counted(void)
 	assert_int_equal(it_daemon_stop(&daemon_, SIGTERM, 60), 0);
 }
 
-/* sluiced's CPU time, in ticks, from /proc. */
-static uint64_t cpu_ticks(pid_t pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long ut = 0, st = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	f = fopen(path, "r");
-	assert_non_null(f);
-	assert_non_null(fgets(buf, sizeof(buf), f));
-	fclose(f);
-	p = strrchr(buf, ')');  /* the name may hold spaces; the fields follow it */
-	assert_non_null(p);
-	assert_int_equal(sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut,
-				&st), 2);
-	return ut + st;
-}
-
 /* --dpdk-power sleep: an idle queue sleeps (the worker no longer burns its
  * core) and still takes every event of a paced stream. */
 static void power_sleep_mode(void)
 {
 	long hz = sysconf(_SC_CLK_TCK);
-	uint64_t t0, used;
+	uint64_t t0, used, c0, c1;
 
 	snprintf(daemon_.eal_args, sizeof(daemon_.eal_args),
 		 "--no-pci --vdev net_af_packet0,iface=%s", veth);
@@ -175,9 +156,10 @@ static void power_sleep_mode(void)
 					 "--source dpdk --dpdk-power sleep"), 0);
 	assert_int_equal(sh("ip netns exec %s ping -c 1 -W 2 192.0.2.10", ns), 0);
 	sleep(1);
-	t0 = cpu_ticks(daemon_.pid);
+	assert_int_equal(it_proc_usage(daemon_.pid, &t0, &c0), 0);
 	sleep(3);
-	used = cpu_ticks(daemon_.pid) - t0;
+	assert_int_equal(it_proc_usage(daemon_.pid, &used, &c1), 0);
+	used -= t0;
 	fprintf(stderr, "0006: idle with --dpdk-power sleep: %.1f %% of a core\n",
 		100.0 * (double)used / (double)(hz * 3));
 	assert_true(used * 100 < (uint64_t)hz * 3 * 30);  /* busy polling: ~100 % */

@@ -118,8 +118,7 @@ static void test_refusals(void **state)
  * main lcore and the log service (a busy-polling one is refused that). */
 static void test_interrupt_idle(void **state)
 {
-	char path[64], buf[1024], *p;
-	unsigned long t[2][2];
+	uint64_t t[2], c[2];
 	long hz = sysconf(_SC_CLK_TCK);
 
 	(void)state;
@@ -130,22 +129,13 @@ static void test_interrupt_idle(void **state)
 	daemon_.port = 7611;
 	assert_int_equal(it_daemon_start(&daemon_, "none", topic,
 					 "--source dpdk --dpdk-power interrupt"), 0);
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)daemon_.pid);
-	for (int i = 0; i < 2; i++) {
-		FILE *f = fopen(path, "r");
-
-		assert_non_null(f);
-		assert_non_null(fgets(buf, sizeof(buf), f));
-		fclose(f);
-		p = strrchr(buf, ')');
-		assert_int_equal(sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
-					&t[i][0], &t[i][1]), 2);
-		if (i == 0)
-			sleep(3);
-	}
-	fprintf(stderr, "0007: idle with --dpdk-power interrupt: %.1f %% of a core\n",
-		100.0 * (double)(t[1][0] + t[1][1] - t[0][0] - t[0][1]) / (double)(hz * 3));
-	assert_true((t[1][0] + t[1][1] - t[0][0] - t[0][1]) * 100 < (unsigned long)hz * 3 * 30);
+	assert_int_equal(it_proc_usage(daemon_.pid, &t[0], &c[0]), 0);
+	sleep(3);
+	assert_int_equal(it_proc_usage(daemon_.pid, &t[1], &c[1]), 0);
+	fprintf(stderr, "0007: idle with --dpdk-power interrupt: %.1f %% of a core, %" PRIu64
+		" context switches/s\n", 100.0 * (double)(t[1] - t[0]) / (double)(hz * 3),
+		(c[1] - c[0]) / 3);
+	assert_true((t[1] - t[0]) * 100 < (uint64_t)hz * 3 * 30);
 	assert_int_equal(it_stats(&daemon_, json, sizeof(json)), 0);
 	assert_true(it_json_u64(json, "rx_idle_waits") > 0);
 	assert_int_equal(it_daemon_stop(&daemon_, SIGTERM, 30), 0);

@@ -408,3 +408,33 @@ int it_wait_replicated(const struct it_daemon *d, uint64_t events, int timeout_s
 	fprintf(stderr, "not replicated in %d s: %s\n", timeout_s, json);
 	return -1;
 }
+
+int it_proc_usage(pid_t pid, uint64_t *ticks, uint64_t *switches)
+{
+	char cmd[256], out[256];
+
+	snprintf(cmd, sizeof(cmd), "awk '{print $14+$15}' /proc/%d/stat; cat /proc/%d/task/*/status "
+		 "| awk '/ctxt_switches/ {s+=$2} END {print s}'", (int)pid, (int)pid);
+	if (it_run(cmd, out, sizeof(out)) != 0 ||
+	    sscanf(out, "%" SCNu64 "%" SCNu64, ticks, switches) != 2)
+		return -1;
+	return 0;
+}
+
+int it_promtool_check(int port)
+{
+	char cmd[256], out[4096];
+
+	if (it_run("command -v promtool", NULL, 0) != 0) {
+		fprintf(stderr, "promtool check skipped: promtool is missing (platform/install-deps "
+				"extracts it)\n");
+		return IT_SKIP;
+	}
+	snprintf(cmd, sizeof(cmd), "curl -sf http://127.0.0.1:%d/metrics | promtool check "
+		 "metrics 2>&1", port);
+	if (it_run(cmd, out, sizeof(out)) != 0 || out[0]) {
+		fprintf(stderr, "promtool check metrics: %s\n", out);
+		return -1;
+	}
+	return 0;
+}

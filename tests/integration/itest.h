@@ -111,6 +111,14 @@ int it_log_vs_kafka(const char *data_dir, const char *bootstrap, const char *top
 int it_wait_replicated(const struct it_daemon *d, uint64_t events, int timeout_s, char *json,
 		       size_t size);
 
+/* CPU ticks (user + system) and context switches of all of a process's
+ * threads, from /proc. 0 or -1. */
+int it_proc_usage(pid_t pid, uint64_t *ticks, uint64_t *switches);
+
+/* `promtool check metrics` on the /metrics of 127.0.0.1:port: 0 when it
+ * says nothing, IT_SKIP without promtool, -1 (what it said on stderr). */
+int it_promtool_check(int port);
+
 /* `sluicectl log verify` on a data folder; returns its exit status. */
 int it_log_verify(const char *data_dir);
 
