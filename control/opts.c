@@ -123,6 +123,16 @@ static const struct opt_def opt_table[] = {
 	  "EAL memory when sluiced builds the EAL arguments itself" },
 	{ "port", OPT_U64, OFF(port), 0, 1023, "0", NULL, false,
 	  "dpdk: the ethdev port to receive on" },
+	{ "allow", OPT_STR, OFF(allow), 0, sizeof(((struct sluiced_config *)0)->allow) - 1, "",
+	  NULL, false, "senders whose datagrams reach the parser: ADDR/BITS,... (IPv4 and "
+	  "IPv6); others are counted as drops not_allowed; empty: any" },
+	{ "dlq-rate-per-source", OPT_U64, OFF(dlq_rate_per_source), 0, 1000000, "1000", NULL,
+	  false, "dead letters per second one sender (address and port) may write, a second's "
+	  "worth at once; past it they are counted (drops dlq_rate, dlq_reason) but not "
+	  "kept; 0: no limit" },
+	{ "dlq-bytes-per-s", OPT_U64, OFF(dlq_bytes_per_s), 0, 1000000000, "1048576", NULL,
+	  false, "bytes of dead letters per second written from all senders, the same way; "
+	  "0: no limit" },
 	{ "vlans", OPT_STR, OFF(vlans), 0, 255, "", NULL, false,
 	  "dpdk: accepted VLAN ids, e.g. 0,100 (0: untagged); empty: any" },
 	{ "rx-desc", OPT_U64, OFF(rx_desc), 64, 32768, "1024", NULL, false,
@@ -387,6 +397,12 @@ static int opts_check(struct sluiced_config *cfg, FILE *err)
 	if (pkt_filter_vlans(&vlan_check, cfg->vlans) < 0) {
 		fprintf(err, "sluiced: --vlans '%s': expected VLAN ids 0 to 4094 separated by "
 			     "commas (0: untagged frames)\n", cfg->vlans);
+		return -EINVAL;
+	}
+	char why[160];
+
+	if (allow_parse(&cfg->allow_list, cfg->allow, why, sizeof(why)) < 0) {
+		fprintf(err, "sluiced: --allow: %s\n", why);
 		return -EINVAL;
 	}
 	if (!topics_name_valid(cfg->topic)) {

@@ -52,6 +52,9 @@ struct sluiced_config {
 	uint64_t eal_memory_mb;
 	uint64_t port;
 	char vlans[256];
+	char allow[1000];
+	uint64_t dlq_rate_per_source;
+	uint64_t dlq_bytes_per_s;
 	uint64_t rx_desc;
 	uint64_t tx_desc;
 	uint64_t frag_flows;
@@ -74,6 +77,7 @@ struct sluiced_config {
 	/* Derived from the above by opts_parse. */
 	struct sockaddr_storage listen[SOURCE_LISTEN_MAX];
 	struct sockaddr_storage metrics_addr;
+	struct allow_list allow_list;  /* from allow */
 	uint64_t cli_set;        /* bit i: setting i came from the command line */
 };
 

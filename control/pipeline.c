@@ -75,6 +75,7 @@ int pipeline_open(struct daemon *d)
 	sc.tx_desc = (unsigned)d->cfg.tx_desc;
 	sc.frag_flows = (unsigned)d->cfg.frag_flows;
 	sc.frag_timeout_ms = (unsigned)d->cfg.frag_timeout_ms;
+	sc.allow = d->cfg.allow_list;
 	enum rx_power_mode power = RX_POWER_BUSY;
 
 	(void)rx_power_mode_parse(d->cfg.dpdk_power, &power);  /* opts checked the name */
@@ -103,6 +104,12 @@ int pipeline_open(struct daemon *d)
 			.flush_ns = d->cfg.flush_us * 1000,
 			.refuse = &d->refuse_intake,
 			.raw_id_salt = d->appliance_salt,
+			.dlq_rate_source = d->cfg.dlq_rate_per_source,
+			/* Each worker keeps its share of the total. */
+			.dlq_bytes_rate = d->cfg.dlq_bytes_per_s
+						  ? (d->cfg.dlq_bytes_per_s + d->cfg.workers - 1) /
+							    d->cfg.workers
+						  : 0,
 			.raw_seq_base = d->start_epoch << 40,
 		};
 

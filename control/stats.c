@@ -13,6 +13,7 @@
 _Static_assert((int)STATS_DROP_QUEUE_FULL == (int)WORKER_DROP_QUEUE_FULL &&
 		       (int)STATS_DROP_NO_BUFFER == (int)WORKER_DROP_NO_BUFFER &&
 		       (int)STATS_DROP_DISK_FULL == (int)WORKER_DROP_DISK_FULL &&
+		       (int)STATS_DROP_DLQ_RATE == (int)WORKER_DROP_DLQ_RATE &&
 		       (int)STATS_DROP_DISK == (int)WORKER_DROPS,
 	       "the workers' drop reasons come first, then the disk's");
 
@@ -60,6 +61,7 @@ static void stats_collect_workers(const struct daemon *d, struct stats_snapshot 
 		s->drops[STATS_DROP_QUEUE_FULL] += counter_get(&w->drops[WORKER_DROP_QUEUE_FULL]);
 		s->drops[STATS_DROP_NO_BUFFER] += counter_get(&w->drops[WORKER_DROP_NO_BUFFER]);
 		s->drops[STATS_DROP_DISK_FULL] += counter_get(&w->drops[WORKER_DROP_DISK_FULL]);
+		s->drops[STATS_DROP_DLQ_RATE] += counter_get(&w->drops[WORKER_DROP_DLQ_RATE]);
 		s->raw_seq_evictions += counter_get(&w->raw_seq_evictions);
 	}
 }
@@ -195,7 +197,8 @@ static const struct {
 	COUNTER(events_replicated, "events Kafka acknowledged"),
 	COUNTER(dlq_records, "dead letters written and covered by an fdatasync"),
 	COUNTER(dlq_replicated, "dead letters Kafka acknowledged"),
-	COUNTER(drops_frames, "frames lost after parsing (queue_full, no_buffer, disk_full, disk)"),
+	COUNTER(drops_frames, "frames lost after parsing (queue_full, no_buffer, disk_full, "
+			      "dlq_rate, disk)"),
 	COUNTER(drops_packets, "packets dropped before parsing, by the reasons in drops"),
 	GAUGE(replication_lag_events, "durable events Kafka has not acknowledged"),
 	GAUGE(replication_lag_bytes_events, "bytes of the events log from Kafka's offset on"),

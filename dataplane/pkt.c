@@ -227,6 +227,8 @@ static enum pkt_class pkt_udp(const struct pkt_filter *f, const uint8_t *frame,
 	}
 	if (!matched)
 		return pkt_drop(info, PKT_DROP_NOT_FOR_US);
+	if (!allow_match(&f->allow, info->family, src))
+		return pkt_drop(info, PKT_DROP_NOT_ALLOWED);
 	if (be_get16(l4 + 6) == 0) {
 		/* No checksum: allowed over IPv4 only (RFC 768, RFC 8200). */
 		if (info->family == AF_INET6)

@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "dataplane/allow.h"
 #include "dataplane/source.h"
 
 #define PKT_ETHER_BYTES 14u
@@ -42,6 +43,7 @@ enum pkt_drop {
 	PKT_DROP_BAD_UDP,     /* length or checksum; zero checksum over IPv6 */
 	PKT_DROP_TRUNCATED,   /* the frame is shorter than its headers say */
 	PKT_DROP_FRAGMENT,    /* a fragment that could not be reassembled */
+	PKT_DROP_NOT_ALLOWED, /* a sender outside the allow-list (--allow) */
 	PKT_DROPS
 };
 
@@ -66,6 +68,7 @@ struct pkt_filter {
 	unsigned listen_count;
 	bool vlan_restricted;  /* only the ids below; id 0 is an untagged frame */
 	uint64_t vlan_allowed[PKT_VLAN_IDS / 64];
+	struct allow_list allow;  /* senders; empty: any */
 };
 
 struct pkt_info {

@@ -31,7 +31,8 @@ uint64_t source_peer_hash(const struct sockaddr_storage *ss)
 const char *source_drop_name(enum source_drop d)
 {
 	static const char *names[SOURCE_DROPS] = { "not_for_us", "bad_l2", "bad_ip", "bad_udp",
-						   "truncated", "fragment", "reply_tx" };
+						   "truncated", "fragment", "not_allowed",
+						   "reply_tx" };
 
 	return (unsigned)d < SOURCE_DROPS ? names[d] : "unknown";
 }

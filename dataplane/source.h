@@ -8,6 +8,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "dataplane/allow.h"
+
 #define SOURCE_LISTEN_MAX 8
 #define SOURCE_QUEUES_MAX 16
 #define SOURCE_BURST_MAX 64
@@ -33,6 +35,7 @@ struct source_config {
 	unsigned rx_desc, tx_desc;
 	unsigned frag_flows;     /* datagrams in reassembly at once, per queue */
 	unsigned frag_timeout_ms;
+	struct allow_list allow; /* senders the parser hears; empty: any */
 	int power_mode;          /* enum rx_power_mode: what an idle queue does */
 	uint64_t sleep_max_ns;   /* sleep mode's longest sleep */
 };
@@ -46,6 +49,7 @@ enum source_drop {
 	SOURCE_DROP_BAD_UDP,
 	SOURCE_DROP_TRUNCATED,
 	SOURCE_DROP_FRAGMENT,
+	SOURCE_DROP_NOT_ALLOWED, /* a sender outside --allow */
 	SOURCE_DROP_REPLY_TX,   /* an answer (ARP, echo, NA) the port would not send */
 	SOURCE_DROPS
 };

@@ -185,6 +185,7 @@ static int dpdk_open(struct source **out, const struct source_config *cfg, char 
 		return rc;
 	}
 	memcpy(src->filter.mac, src->port.mac, 6);
+	src->filter.allow = cfg->allow;
 	for (unsigned q = 0; q < cfg->queues; q++) {
 		rc = dpdk_open_queue(src, q, err, err_size);
 		if (rc < 0) {

@@ -33,7 +33,7 @@ struct socket_queue {
 	uint8_t *bufs;               /* SOURCE_BURST_MAX * SOCKET_BUF_BYTES */
 	bool idle;                   /* the last wait came back empty */
 	struct {
-		counter_t datagrams, bytes, missed, truncated, errors;
+		counter_t datagrams, bytes, missed, truncated, errors, not_allowed;
 	} st;                        /* written by the worker, read by control */
 };
 
@@ -195,6 +195,10 @@ static uint16_t socket_rx_one(struct source *src, struct socket_queue *sq,
 			counter_add(&sq->st.truncated, 1);
 			continue;
 		}
+		if (!allow_sockaddr(&src->cfg.allow, &sq->peers[i])) {
+			counter_add(&sq->st.not_allowed, 1);
+			continue;
+		}
 		counter_add(&sq->st.datagrams, 1);
 		counter_add(&sq->st.bytes, len);
 		pkts[out].data = sq->iovs[i].iov_base;
@@ -203,7 +207,6 @@ static uint16_t socket_rx_one(struct source *src, struct socket_queue *sq,
 		pkts[out].arrival_ns = now_ns;
 		out++;
 	}
-	(void)src;
 	return out;
 }
 
@@ -279,6 +282,7 @@ static void socket_stats(const struct source *src, unsigned queue,
 	st->bytes += counter_get(&sq->st.bytes);
 	st->missed += kernel > missed ? kernel : missed;  /* both count the same drops */
 	st->drops[SOURCE_DROP_TRUNCATED] += counter_get(&sq->st.truncated);
+	st->drops[SOURCE_DROP_NOT_ALLOWED] += counter_get(&sq->st.not_allowed);
 	st->errors += counter_get(&sq->st.errors);
 }
 

@@ -16,7 +16,8 @@
 
 const char *worker_drop_name(enum worker_drop d)
 {
-	static const char *names[WORKER_DROPS] = { "queue_full", "no_buffer", "disk_full" };
+	static const char *names[WORKER_DROPS] = { "queue_full", "no_buffer", "disk_full",
+						    "dlq_rate" };
 
 	return (unsigned)d < WORKER_DROPS ? names[d] : "unknown";
 }
@@ -188,6 +189,48 @@ static void worker_handle_raw(struct worker *w, const struct rx_pkt *pkt)
 	worker_emit(w, LOG_KIND_EVENTS, &rec);
 }
 
+#define WORKER_TOKEN 1000000000ull  /* one unit (dead letter, byte) in tokens */
+
+/* Refills a token bucket at rate per second, up to a second's worth. */
+static void worker_bucket_fill(struct worker_bucket *b, uint64_t rate, uint64_t now_ns)
+{
+	uint64_t elapsed = now_ns > b->last_ns ? now_ns - b->last_ns : 0;
+
+	if (elapsed > WORKER_TOKEN)
+		elapsed = WORKER_TOKEN;  /* a quiet spell refills to the cap, no more */
+	b->tokens += elapsed * rate;
+	if (b->tokens > rate * WORKER_TOKEN)
+		b->tokens = rate * WORKER_TOKEN;
+	b->last_ns = now_ns;
+}
+
+/* Whether a dead letter of bytes from peer may be written: within its
+ * sender's count and the worker's bytes, so a flood of garbage costs
+ * counters, not disk. */
+static bool worker_dlq_admit(struct worker *w, uint64_t peer_id, uint32_t bytes,
+			     uint64_t now_ns)
+{
+	struct worker_bucket *b = &w->dlq_source[peer_id % WORKER_DLQ_SOURCES];
+	struct worker_bucket *all = &w->dlq_all;
+	uint64_t per = w->cfg.dlq_rate_source, total = w->cfg.dlq_bytes_rate;
+	uint64_t cost = (uint64_t)bytes * WORKER_TOKEN;
+
+	if (b->peer_id != peer_id || b->last_ns == 0)
+		*b = (struct worker_bucket){ .peer_id = peer_id, .tokens = per * WORKER_TOKEN,
+					     .last_ns = now_ns };
+	if (all->last_ns == 0)
+		*all = (struct worker_bucket){ .tokens = total * WORKER_TOKEN, .last_ns = now_ns };
+	worker_bucket_fill(b, per, now_ns);
+	worker_bucket_fill(all, total, now_ns);
+	if ((per && b->tokens < WORKER_TOKEN) || (total && all->tokens < cost))
+		return false;
+	if (per)
+		b->tokens -= WORKER_TOKEN;
+	if (total)
+		all->tokens -= cost;
+	return true;
+}
+
 void worker_handle(struct worker *w, const struct rx_pkt *pkt)
 {
 	struct slf_fault fault;
@@ -218,6 +261,10 @@ void worker_handle(struct worker *w, const struct rx_pkt *pkt)
 		return;
 	/* The bad remainder, whole, with its reason: nothing is dropped silently. */
 	counter_add(&w->stats.dlq_by_reason[fault.reason], 1);
+	if (!worker_dlq_admit(w, pkt->peer_id, pkt->len - fault.offset, pkt->arrival_ns)) {
+		counter_add(&w->stats.drops[WORKER_DROP_DLQ_RATE], 1);
+		return;
+	}
 	rec.schema_id = 0;
 	rec.flags = 0;
 	rec.dlq_reason = (uint8_t)fault.reason;

@@ -21,12 +21,25 @@ enum worker_drop {
 	WORKER_DROP_QUEUE_FULL,  /* the log service queue stayed full past the retry */
 	WORKER_DROP_NO_BUFFER,   /* no batch buffer came free within the retry */
 	WORKER_DROP_DISK_FULL,   /* refused at the door: the disk is below its mark */
+	WORKER_DROP_DLQ_RATE,    /* a dead letter over its sender's or the global rate */
 	WORKER_DROPS
 };
 
 /* Raw mode numbers each sender's datagrams; the table is fixed-size. */
 #define WORKER_RAW_SOURCES 16384u
 #define WORKER_RAW_PROBE 16u
+
+/* Dead letters per second each sender may write, in a fixed table by
+ * sender hash (two senders that share a slot share a budget); a sender
+ * new to its slot starts with a second's worth. */
+#define WORKER_DLQ_SOURCES 4096u
+
+struct worker_bucket {
+	uint64_t peer_id;
+	uint64_t tokens;     /* in 1e-9 units (dead letters, bytes): a second's worth
+			      * is rate * 1e9 */
+	uint64_t last_ns;
+};
 
 struct worker_stats {
 	counter_t frames_received;          /* each malformed remainder counts one */
@@ -67,6 +80,11 @@ struct worker_config {
 	/* Set by the control plane while the disk is below its refuse mark:
 	 * new records are counted as disk_full instead of accepted. NULL: no gate. */
 	const _Atomic bool *refuse;
+	/* Dead letters written per second per sender, and their bytes per
+	 * second in all (this worker's share); past either a dead letter is a
+	 * drop (dlq_rate), still counted by reason. 0: no limit. */
+	uint64_t dlq_rate_source;
+	uint64_t dlq_bytes_rate;
 };
 
 struct worker_raw_slot {
@@ -84,6 +102,8 @@ struct worker {
 	struct rx_pkt pkts[SOURCE_BURST_MAX];
 	struct slf_frame frames[SLF_FRAMES_MAX];
 	struct worker_raw_slot raw[WORKER_RAW_SOURCES];
+	struct worker_bucket dlq_all;
+	struct worker_bucket dlq_source[WORKER_DLQ_SOURCES];
 };
 
 /* Allocates a worker; NULL on failure. */

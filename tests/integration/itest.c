@@ -279,7 +279,8 @@ int it_accounted(const char *json, uint64_t frames)
 	uint64_t in = got + it_json_u64(json, "frames_replayed");  /* dlq replay's */
 
 	uint64_t frame_drops = it_json_u64(json, "queue_full") + it_json_u64(json, "no_buffer") +
-			       it_json_u64(json, "disk_full") + it_json_u64(json, "disk");
+			       it_json_u64(json, "disk_full") + it_json_u64(json, "dlq_rate") +
+			       it_json_u64(json, "disk");
 
 	/* The named reasons and their published sum must agree, too. */
 	return got >= frames && frame_drops == it_json_u64(json, "drops_frames") &&

@@ -256,6 +256,49 @@ static void test_canary_injected(void **state)
 	worker_destroy(w);
 }
 
+/* Garbage from peer at arrival t: each datagram is one dead letter. */
+static void garbage(struct worker *w, uint64_t peer, uint64_t t, uint32_t len, unsigned n)
+{
+	struct rx_pkt pkt = { .data = dgram, .len = len, .peer_id = peer, .arrival_ns = t };
+
+	memset(dgram, 'x', len);
+	for (unsigned i = 0; i < n; i++)
+		worker_handle(w, &pkt);
+}
+
+/* Dead letters past a sender's rate, or past the bytes of all, are drops
+ * (dlq_rate), still frames and still counted by reason; budgets refill
+ * with time, up to a second's worth. */
+static void test_dlq_rate_limits(void **state)
+{
+	struct worker *w = make_worker(WORKER_MODE_SLF1);
+	const uint64_t s = 1000000000ull;
+
+	(void)state;
+	w->cfg.dlq_rate_source = 5;
+	garbage(w, 1, 10 * s, 40, 8);
+	garbage(w, 2, 10 * s, 40, 6);               /* another sender: its own five */
+	assert_true(counter_get(&w->stats.dlq_by_reason[SLF_MAGIC]) == 14);
+	assert_true(counter_get(&w->stats.drops[WORKER_DROP_DLQ_RATE]) == 4);
+	garbage(w, 1, 10 * s + s / 5, 40, 2);        /* 0.2 s: one more for sender 1 */
+	assert_true(counter_get(&w->stats.drops[WORKER_DROP_DLQ_RATE]) == 5);
+	garbage(w, 1, 100 * s, 40, 7);               /* a long quiet: five, not more */
+	assert_true(counter_get(&w->stats.drops[WORKER_DROP_DLQ_RATE]) == 7);
+	worker_flush_all(w);
+	assert_int_equal(drain(LOG_KIND_DLQ, NULL), 5 + 5 + 1 + 5);
+	assert_true(counter_get(&w->stats.frames_received) == 23);
+
+	w->cfg.dlq_rate_source = 0;
+	w->cfg.dlq_bytes_rate = 100;                 /* 100 bytes/s from everyone */
+	garbage(w, 3, 200 * s, 60, 2);               /* 60 fits, the next 60 does not */
+	garbage(w, 4, 200 * s + s / 2, 60, 1);       /* 40 + 50 = 90: fits */
+	garbage(w, 5, 200 * s + s / 2, 60, 1);       /* 30 left: does not */
+	assert_true(counter_get(&w->stats.drops[WORKER_DROP_DLQ_RATE]) == 7 + 2);
+	worker_flush_all(w);
+	assert_int_equal(drain(LOG_KIND_DLQ, NULL), 2);
+	worker_destroy(w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -265,6 +308,7 @@ int main(void)
 		cmocka_unit_test(test_queue_full_counted),
 		cmocka_unit_test(test_pool_empty_counted),
 		cmocka_unit_test(test_canary_injected),
+		cmocka_unit_test(test_dlq_rate_limits),
 	};
 	struct eal_config ec = { .memory_mb = 128 };
 	int rc;
