@@ -188,32 +188,53 @@ static int cmd_parse(const char *req, struct cmd_req *r)
 	return r->nwords ? 0 : -EINVAL;
 }
 
-int cmd_handle(void *ctx, const char *req, bool read_only, FILE *out)
+/* The table's entry a parsed request names, or NULL. */
+static const struct cmd_def *cmd_find(const struct cmd_req *r)
 {
-	struct daemon *d = ctx;
-	struct cmd_req r;
-
-	if (cmd_parse(req, &r) < 0)
-		goto unknown;
 	for (size_t i = 0; i < sizeof(cmd_table) / sizeof(cmd_table[0]); i++) {
 		const struct cmd_def *c = &cmd_table[i];
 		unsigned base = c->sub ? 2 : 1;
 
-		if (strcmp(r.words[0], c->name) != 0 ||
-		    (c->sub && (r.nwords < 2 || strcmp(r.words[1], c->sub) != 0)))
+		if (strcmp(r->words[0], c->name) != 0 ||
+		    (c->sub && (r->nwords < 2 || strcmp(r->words[1], c->sub) != 0)))
 			continue;
-		if (c->args != UINT32_MAX && r.nwords != base + c->args)
+		if (c->args != UINT32_MAX && r->nwords != base + c->args)
 			continue;
-		if (c->changes && read_only) {
-			fprintf(out, "error: '%s' changes the daemon; this socket is read-only: "
-				"use the admin socket (%s)\n", req, d->cfg.admin_socket);
-			return -EPERM;
-		}
-		return c->run(d, &r, out);
+		return c;
 	}
-unknown:
-	fprintf(out, "error: unknown request '%s'\n", req);
-	return -EINVAL;
+	return NULL;
+}
+
+bool cmd_match(const char *req, const char **name, const char **sub, bool *changes)
+{
+	static struct cmd_req r;  /* main thread only */
+	const struct cmd_def *c = cmd_parse(req, &r) < 0 ? NULL : cmd_find(&r);
+
+	if (!c)
+		return false;
+	*name = c->name;
+	*sub = c->sub;
+	*changes = c->changes;
+	return true;
+}
+
+int cmd_handle(void *ctx, const char *req, bool read_only, FILE *out)
+{
+	struct daemon *d = ctx;
+	const struct cmd_def *c;
+	struct cmd_req r;
+
+	c = cmd_parse(req, &r) < 0 ? NULL : cmd_find(&r);
+	if (!c) {
+		fprintf(out, "error: unknown request '%s'\n", req);
+		return -EINVAL;
+	}
+	if (c->changes && read_only) {
+		fprintf(out, "error: '%s' changes the daemon; this socket is read-only: "
+			"use the admin socket (%s)\n", req, d->cfg.admin_socket);
+		return -EPERM;
+	}
+	return c->run(d, &r, out);
 }
 
 /* Runs on the metrics thread: reads only the main loop's stamps. */
