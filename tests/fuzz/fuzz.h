@@ -18,6 +18,20 @@ size_t fuzz_seed(unsigned index, uint8_t *buf, size_t cap);
 /* The replay-and-mutate driver; returns the process exit code. */
 int fuzz_main(int argc, char **argv, unsigned rounds);
 
+/* fuzz_seed for targets whose seeds are text: seeds[index] without its NUL. */
+static inline size_t fuzz_seed_text(const char *const *seeds, size_t count, unsigned index,
+				    uint8_t *buf, size_t cap)
+{
+	size_t n;
+
+	if (index >= count)
+		return 0;
+	for (n = 0; seeds[index][n]; n++)
+		if (n < cap)
+			buf[n] = (uint8_t)seeds[index][n];
+	return n <= cap ? n : 0;
+}
+
 #define FUZZ_ASSERT(cond)                                                        \
 	do {                                                                     \
 		if (!(cond))                                                     \

@@ -59,15 +59,8 @@ size_t fuzz_seed(unsigned index, uint8_t *buf, size_t cap)
 		"dlq replay reason=magic as=slf1", "dlq replay from=18446744073709551615",
 		"stat", "dlq show", "  stats   json  ",
 	};
-	size_t n;
 
-	if (index >= sizeof(seeds) / sizeof(seeds[0]))
-		return 0;
-	n = strlen(seeds[index]);
-	if (n > cap)
-		return 0;
-	memcpy(buf, seeds[index], n);
-	return n;
+	return fuzz_seed_text(seeds, sizeof(seeds) / sizeof(seeds[0]), index, buf, cap);
 }
 
 #ifndef SLUICE_LIBFUZZER

@@ -52,15 +52,8 @@ size_t fuzz_seed(unsigned index, uint8_t *buf, size_t cap)
 		"listen = udp://[::1]:7611\nlisten = udp://127.0.0.1:7612\nmetrics = 127.0.0.1:9611\n",
 		"workers = 99999999999999999999\n", "unknown = 1\n", "= x\n", "kafka.\n",
 	};
-	size_t n;
 
-	if (index >= sizeof(seeds) / sizeof(seeds[0]))
-		return 0;
-	n = strlen(seeds[index]);
-	if (n > cap)
-		return 0;
-	memcpy(buf, seeds[index], n);
-	return n;
+	return fuzz_seed_text(seeds, sizeof(seeds) / sizeof(seeds[0]), index, buf, cap);
 }
 
 #ifndef SLUICE_LIBFUZZER
