@@ -17,12 +17,10 @@
 #include "platform/plog.h"
 
 #define CMD_DLQ_SHOWN 20u  /* dead letters `sluicectl dlq` shows */
-#define CMD_WORDS_MAX 8u
 #define CMD_WORD_BYTES 64u
 
 /* A parsed admin request: "<command> [<subcommand>] [<argument>...] [json]". */
 struct cmd_req {
-	const char *text;            /* as received, for messages */
 	char words[CMD_WORDS_MAX][CMD_WORD_BYTES];
 	unsigned nwords;             /* without the trailing "json" */
 	int json;
@@ -34,6 +32,16 @@ struct cmd_def {
 	bool changes;                /* refused on the read-only socket */
 	int (*run)(struct daemon *d, const struct cmd_req *r, FILE *out);
 };
+
+/* The words after the first base ones (command, subcommand): their count. */
+static unsigned cmd_args(const struct cmd_req *r, unsigned base, const char **args)
+{
+	unsigned n = 0;
+
+	for (unsigned i = base; i < r->nwords; i++)
+		args[n++] = r->words[i];
+	return n;
+}
 
 static int cmd_stats(struct daemon *d, const struct cmd_req *r, FILE *out)
 {
@@ -108,6 +116,7 @@ static int cmd_dlq_replay(struct daemon *d, const struct cmd_req *r, FILE *out)
 {
 	struct dlq_replay_req rq;
 	struct dlq_replay_result res;
+	const char *args[CMD_WORDS_MAX];
 	char err[256];
 	int rc;
 
@@ -115,7 +124,7 @@ static int cmd_dlq_replay(struct daemon *d, const struct cmd_req *r, FILE *out)
 		fprintf(out, "error: dlq replay: the daemon is %s\n", daemon_state_name(d->state));
 		return -EBUSY;
 	}
-	rc = dlq_replay_parse(r->text + strlen("dlq replay"), &rq, err, sizeof(err));
+	rc = dlq_replay_parse(args, cmd_args(r, 2, args), &rq, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(out, "error: dlq replay: %s\n", err);
 		return rc;
@@ -172,7 +181,6 @@ static int cmd_parse(const char *req, struct cmd_req *r)
 	char buf[CMD_WORDS_MAX * CMD_WORD_BYTES], *save = NULL;
 
 	memset(r, 0, sizeof(*r));
-	r->text = req;
 	if (strlen(req) >= sizeof(buf))
 		return -E2BIG;
 	memcpy(buf, req, strlen(req) + 1);
@@ -205,16 +213,17 @@ static const struct cmd_def *cmd_find(const struct cmd_req *r)
 	return NULL;
 }
 
-bool cmd_match(const char *req, const char **name, const char **sub, bool *changes)
+bool cmd_match(const char *req, struct cmd_match *m)
 {
-	static struct cmd_req r;  /* main thread only */
+	static struct cmd_req r;  /* m->args point into it: one caller at a time */
 	const struct cmd_def *c = cmd_parse(req, &r) < 0 ? NULL : cmd_find(&r);
 
 	if (!c)
 		return false;
-	*name = c->name;
-	*sub = c->sub;
-	*changes = c->changes;
+	m->name = c->name;
+	m->sub = c->sub;
+	m->changes = c->changes;
+	m->nargs = cmd_args(&r, c->sub ? 2 : 1, m->args);
 	return true;
 }
 

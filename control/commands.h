@@ -10,10 +10,18 @@
 /* Admin requests: "<command> [argument] [json]"; on the read-only socket
  * a command that changes the daemon is refused. */
 int cmd_handle(void *ctx, const char *req, bool read_only, FILE *out);
-/* Which command a request names (whole words), without running it: its
- * name, subcommand (NULL: none) and whether it changes the daemon. For
- * the request fuzzer. */
-bool cmd_match(const char *req, const char **name, const char **sub, bool *changes);
+#define CMD_WORDS_MAX 8u  /* words of a request, "json" included */
+
+/* Which command a request names (whole words), without running it. */
+struct cmd_match {
+	const char *name, *sub;          /* sub NULL: none */
+	bool changes;                    /* refused on the read-only socket */
+	const char *args[CMD_WORDS_MAX]; /* the words after them, valid until the next call */
+	unsigned nargs;
+};
+
+/* For the request fuzzer; one caller at a time. */
+bool cmd_match(const char *req, struct cmd_match *m);
 /* Metrics thread: reads only the main loop's stamps / lock-free counters. */
 bool cmd_probe(void *ctx, bool ready, FILE *out);
 void cmd_render_metrics(void *ctx, FILE *out);

@@ -65,17 +65,19 @@ static bool dlq_replay_word(char *w, struct dlq_replay_req *req)
 	return w[0] == 'f' || (n >= 1 && n <= DLQ_REPLAY_MAX);
 }
 
-int dlq_replay_parse(const char *args, struct dlq_replay_req *req, char *err, size_t err_size)
+int dlq_replay_parse(const char *const *words, unsigned n, struct dlq_replay_req *req,
+		     char *err, size_t err_size)
 {
-	char buf[256], word[256], *save = NULL;
+	char w[256];
 
 	memset(req, 0, sizeof(*req));
 	req->count = DLQ_REPLAY_MAX;
-	snprintf(buf, sizeof(buf), "%s", args);
-	for (char *w = strtok_r(buf, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
-		if (strcmp(w, "json") == 0)
+	for (unsigned i = 0; i < n; i++) {
+		const char *word = words[i];
+
+		if (strcmp(word, "json") == 0)
 			continue;
-		snprintf(word, sizeof(word), "%s", w);
+		snprintf(w, sizeof(w), "%s", word);  /* dlq_replay_word cuts it at '=' */
 		if (dlq_replay_word(w, req))
 			continue;
 		if (strchr(word, '=') && strcspn(word, "=") < 16)

@@ -41,9 +41,11 @@ struct dlq_replay_result {
 	uint64_t log_end;    /* the DLQ log's durable end */
 };
 
-/* Parses "from=N count=N reason=NAME as=slf1|raw" (any order, each
- * optional). On a bad word writes one line naming it to err, -EINVAL. */
-int dlq_replay_parse(const char *args, struct dlq_replay_req *req, char *err, size_t err_size);
+/* Parses the request's words after "dlq replay": from=N count=N
+ * reason=NAME as=slf1|raw (any order, each optional; "json" is passed
+ * over). On a bad word writes one line naming it to err, -EINVAL. */
+int dlq_replay_parse(const char *const *words, unsigned n, struct dlq_replay_req *req,
+		     char *err, size_t err_size);
 
 /* Replays req from the DLQ log in dlq_dir (durable up to durable_end)
  * through rw. 0 or -errno. */

@@ -1,7 +1,7 @@
 /* Fuzz target: an admin request as it arrives on the socket. Matching must
  * take whole words only and never read past the request; a matched request
- * starts with its command's word; dlq replay's own words parse to values
- * within their bounds or are refused. */
+ * starts with its command's word; the words of a dlq replay parse to
+ * values within their bounds or are refused, named. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,8 +15,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	const char *name, *sub;
-	bool changes;
+	struct cmd_match m;
 	char *req;
 	size_t n = size < FUZZ_REQUEST_MAX ? size : FUZZ_REQUEST_MAX;
 
@@ -27,23 +26,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(req, data, n);
 	req[n] = '\0';
 	req[strcspn(req, "\n")] = '\0';
-	if (cmd_match(req, &name, &sub, &changes)) {
-		size_t len = strlen(name);
+	if (cmd_match(req, &m)) {
+		FUZZ_ASSERT(strncmp(req + strspn(req, " "), m.name, strlen(m.name)) == 0);
+		FUZZ_ASSERT(!m.sub || strstr(req, m.sub) != NULL);
+		FUZZ_ASSERT(m.changes == (strcmp(m.name, "replication") == 0 ||
+					  (m.sub && strcmp(m.sub, "replay") == 0)));
+		FUZZ_ASSERT(m.nargs < CMD_WORDS_MAX);
+		if (m.sub && strcmp(m.sub, "replay") == 0) {
+			struct dlq_replay_req rq;
+			char err[256] = "";
 
-		FUZZ_ASSERT(strncmp(req + strspn(req, " "), name, len) == 0);
-		FUZZ_ASSERT(!sub || strstr(req, sub) != NULL);
-		FUZZ_ASSERT(changes == (strcmp(name, "replication") == 0 ||
-					(sub && strcmp(sub, "replay") == 0)));
-	}
-	{
-		struct dlq_replay_req rq;
-		char err[256];
-
-		if (dlq_replay_parse(req, &rq, err, sizeof(err)) == 0) {
-			FUZZ_ASSERT(rq.count >= 1 && rq.count <= DLQ_REPLAY_MAX);
-			FUZZ_ASSERT(rq.reason < LOG_DLQ_REASONS);
-		} else {
-			FUZZ_ASSERT(err[0] != '\0');
+			if (dlq_replay_parse(m.args, m.nargs, &rq, err, sizeof(err)) == 0) {
+				FUZZ_ASSERT(rq.count >= 1 && rq.count <= DLQ_REPLAY_MAX);
+				FUZZ_ASSERT(rq.reason < LOG_DLQ_REASONS);
+			} else {
+				FUZZ_ASSERT(err[0] != '\0');
+			}
 		}
 	}
 	free(req);
