@@ -31,6 +31,19 @@ void stats_source(const struct daemon *d, struct source_queue_stats *qs)
 		d->source_ops->stats(d->source, i, qs);
 }
 
+/* One worker's frame-stage counters; its frames go to *frames. The drop
+ * reasons are the workers' own, in their order (asserted above). */
+static void stats_add_worker(const struct worker_stats *w, struct stats_snapshot *s,
+			     uint64_t *frames)
+{
+	*frames += counter_get(&w->frames_received);
+	for (int r = 0; r < SLF_REASONS; r++)
+		s->dlq_by_reason[r] += counter_get(&w->dlq_by_reason[r]);
+	for (int k = 0; k < WORKER_DROPS; k++)
+		s->drops[k] += counter_get(&w->drops[k]);
+	s->raw_seq_evictions += counter_get(&w->raw_seq_evictions);
+}
+
 static void stats_collect_workers(const struct daemon *d, struct stats_snapshot *s)
 {
 	struct source_queue_stats qs;
@@ -47,23 +60,11 @@ static void stats_collect_workers(const struct daemon *d, struct stats_snapshot 
 		s->replies_sent[r] = qs.replies[r];
 	for (int i = 0; i < SOURCE_DROPS; i++)
 		s->drops[STATS_DROP_PACKET + i] = qs.drops[i];
-	for (unsigned i = 0; i <= d->worker_count && (i < d->worker_count || d->replayer); i++) {
-		/* The last is the replayer: its frames are replayed, not received. */
-		const struct worker_stats *w = i < d->worker_count ? &d->workers[i]->stats
-								   : &d->replayer->stats;
-
-		if (i == d->worker_count)
-			s->frames_replayed = counter_get(&w->frames_received);
-		else
-			s->frames_received += counter_get(&w->frames_received);
-		for (int r = 0; r < SLF_REASONS; r++)
-			s->dlq_by_reason[r] += counter_get(&w->dlq_by_reason[r]);
-		s->drops[STATS_DROP_QUEUE_FULL] += counter_get(&w->drops[WORKER_DROP_QUEUE_FULL]);
-		s->drops[STATS_DROP_NO_BUFFER] += counter_get(&w->drops[WORKER_DROP_NO_BUFFER]);
-		s->drops[STATS_DROP_DISK_FULL] += counter_get(&w->drops[WORKER_DROP_DISK_FULL]);
-		s->drops[STATS_DROP_DLQ_RATE] += counter_get(&w->drops[WORKER_DROP_DLQ_RATE]);
-		s->raw_seq_evictions += counter_get(&w->raw_seq_evictions);
-	}
+	for (unsigned i = 0; i < d->worker_count; i++)
+		stats_add_worker(&d->workers[i]->stats, s, &s->frames_received);
+	/* The replayer's frames are replayed, not received. */
+	if (d->replayer)
+		stats_add_worker(&d->replayer->stats, s, &s->frames_replayed);
 }
 
 /* Lag in bytes and seconds: read from the logs at the replicated offsets
