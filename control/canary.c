@@ -9,6 +9,7 @@
 
 #include "dataplane/slf.h"
 #include "platform/clock.h"
+#include "platform/histo.h"
 #include "platform/plog.h"
 
 static const char *canary_result_name(uint64_t r)
@@ -147,11 +148,6 @@ bool canary_stale(const struct canary *c, uint64_t now)
 	       canary_age_us(c, now) * 1000 > c->cfg.interval_ns + c->cfg.stale_ns;
 }
 
-static void canary_seconds(FILE *out, uint64_t us)
-{
-	fprintf(out, "%" PRIu64 ".%06" PRIu64, us / 1000000, us % 1000000);
-}
-
 void canary_render(const struct canary *c, uint64_t now, FILE *out, int json)
 {
 	uint64_t age = canary_age_us(c, now), result = counter_get(&c->last_result);
@@ -168,7 +164,7 @@ void canary_render(const struct canary *c, uint64_t now, FILE *out, int json)
 			c->cfg.interval_ns / UINT64_C(1000000000), c->kafka ? "true" : "false",
 			c->cfg.source_id, c->cfg.schema_id, counter_get(&c->sent),
 			counter_get(&c->arrived), counter_get(&c->failed), counter_get(&c->skipped));
-		canary_seconds(out, age);
+		histo_print_seconds(out, age);
 		fprintf(out, ",\"stale\":%s,\"pending\":%s", canary_stale(c, now) ? "true" : "false",
 			pending ? "true" : "false");
 		if (pending)
@@ -179,10 +175,10 @@ void canary_render(const struct canary *c, uint64_t now, FILE *out, int json)
 				counter_get(&c->last_seq), sent, canary_result_name(result));
 			if (result == CANARY_ARRIVED) {
 				fputs(",\"durable_seconds\":", out);
-				canary_seconds(out, counter_get(&c->last_durable_ns) / 1000);
+				histo_print_seconds(out, counter_get(&c->last_durable_ns) / 1000);
 				if (c->kafka) {
 					fputs(",\"kafka_seconds\":", out);
-					canary_seconds(out, counter_get(&c->last_kafka_ns) / 1000);
+					histo_print_seconds(out, counter_get(&c->last_kafka_ns) / 1000);
 				}
 			}
 			fputc('}', out);
@@ -249,17 +245,17 @@ void canary_render_prometheus(const struct canary *c, uint64_t now, FILE *out)
 		canary_stale(c, now));
 	fputs("# HELP sluice_canary_age_seconds time since the last canary arrived (or since "
 	      "start)\n# TYPE sluice_canary_age_seconds gauge\nsluice_canary_age_seconds ", out);
-	canary_seconds(out, canary_age_us(c, now));
+	histo_print_seconds(out, canary_age_us(c, now));
 	fputs("\n# HELP sluice_canary_durable_latency_seconds the last arrived canary: arrival "
 	      "to durable\n# TYPE sluice_canary_durable_latency_seconds gauge\n"
 	      "sluice_canary_durable_latency_seconds ", out);
-	canary_seconds(out, counter_get(&c->last_durable_ns) / 1000);
+	histo_print_seconds(out, counter_get(&c->last_durable_ns) / 1000);
 	fputc('\n', out);
 	if (!c->kafka)
 		return;
 	fputs("# HELP sluice_canary_kafka_latency_seconds the last arrived canary: arrival to "
 	      "Kafka ack\n# TYPE sluice_canary_kafka_latency_seconds gauge\n"
 	      "sluice_canary_kafka_latency_seconds ", out);
-	canary_seconds(out, counter_get(&c->last_kafka_ns) / 1000);
+	histo_print_seconds(out, counter_get(&c->last_kafka_ns) / 1000);
 	fputc('\n', out);
 }

@@ -288,11 +288,12 @@ void stats_render_prometheus(const struct stats_snapshot *s, FILE *out)
 		fprintf(out, "# HELP %s%s %.*s%s\n# TYPE %s%s %s\n", name, suffix, help_len, help,
 			micro ? ", seconds" : "", name, suffix,
 			stats_fields[i].counter ? "counter" : "gauge");
+		fprintf(out, "%s%s ", name, suffix);
 		if (micro)
-			fprintf(out, "%s%s %" PRIu64 ".%06" PRIu64 "\n", name, suffix,
-				stats_field(s, i) / 1000000, stats_field(s, i) % 1000000);
+			histo_print_seconds(out, stats_field(s, i));
 		else
-			fprintf(out, "%s%s %" PRIu64 "\n", name, suffix, stats_field(s, i));
+			fprintf(out, "%" PRIu64, stats_field(s, i));
+		fputc('\n', out);
 	}
 	fputs("# HELP sluice_drops_total records dropped after arrival, by stage and reason\n"
 	      "# TYPE sluice_drops_total counter\n", out);

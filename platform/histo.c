@@ -72,6 +72,11 @@ uint64_t histo_quantile_us(const struct histo_snapshot *s, double q)
 	return UINT64_MAX;
 }
 
+void histo_print_seconds(FILE *out, uint64_t us)
+{
+	fprintf(out, "%" PRIu64 ".%06" PRIu64, us / 1000000, us % 1000000);
+}
+
 void histo_render_prometheus(const struct histo_snapshot *s, const char *name,
 			     const char *help, FILE *out)
 {
@@ -80,12 +85,12 @@ void histo_render_prometheus(const struct histo_snapshot *s, const char *name,
 	fprintf(out, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
 	for (unsigned i = 0; i < HISTO_BUCKETS; i++) {
 		cumulative += s->bucket[i];
+		fprintf(out, "%s_bucket{le=\"", name);
 		if (i < HISTO_BUCKETS - 1)
-			fprintf(out, "%s_bucket{le=\"%" PRIu64 ".%06" PRIu64 "\"} %" PRIu64 "\n",
-				name, histo_bounds_us[i] / 1000000, histo_bounds_us[i] % 1000000,
-				cumulative);
+			histo_print_seconds(out, histo_bounds_us[i]);
 		else
-			fprintf(out, "%s_bucket{le=\"+Inf\"} %" PRIu64 "\n", name, cumulative);
+			fputs("+Inf", out);
+		fprintf(out, "\"} %" PRIu64 "\n", cumulative);
 	}
 	fprintf(out, "%s_sum %.6f\n%s_count %" PRIu64 "\n", name, (double)s->sum_us / 1e6,
 		name, s->count);

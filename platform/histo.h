@@ -37,6 +37,9 @@ void histo_add_to(const struct histo *h, struct histo_snapshot *s);
  * upper estimate of that quantile. 0 when empty. */
 uint64_t histo_quantile_us(const struct histo_snapshot *s, double q);
 
+/* us microseconds as seconds, exactly ("0.001250"): Prometheus' unit. */
+void histo_print_seconds(FILE *out, uint64_t us);
+
 /* Prometheus text: NAME_bucket{le="seconds"}, NAME_sum, NAME_count. */
 void histo_render_prometheus(const struct histo_snapshot *s, const char *name,
 			     const char *help, FILE *out);
