@@ -276,8 +276,10 @@ int repl_produce(struct repl *r, unsigned k, const struct log_record *rec, uint6
 	/* Events go to their schema's topic; dead letters, whose schema id is
 	 * not to be trusted, to the one DLQ topic. */
 	unsigned route = k == LOG_KIND_EVENTS ? r->route[rec->schema_id] : 0;
+	/* A variable: librdkafka's RD_KAFKA_V_RKT casts its argument unbracketed. */
+	rd_kafka_topic_t *rkt = route ? r->schema_rkt[route - 1] : l->rkt;
 
-	err = rd_kafka_producev(r->rk, RD_KAFKA_V_RKT(route ? r->schema_rkt[route - 1] : l->rkt),
+	err = rd_kafka_producev(r->rk, RD_KAFKA_V_RKT(rkt),
 				RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
 				RD_KAFKA_V_KEY(key, (size_t)klen),
 				RD_KAFKA_V_VALUE((void *)rec->payload, rec->payload_len),

@@ -1,6 +1,9 @@
-/* The fuzz driver for builds without libFuzzer. */
+/* The fuzz driver for builds without libFuzzer; with libFuzzer only
+ * fuzz_fail, which libFuzzer's abort handler follows with the input. */
 #include "fuzz.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +23,7 @@ _Noreturn void fuzz_fail(const char *what, const char *file, int line)
 	abort();
 }
 
+#ifndef SLUICE_LIBFUZZER
 static void fuzz_run(const uint8_t *data, size_t size)
 {
 	fuzz_current = data;
@@ -35,19 +39,71 @@ static uint64_t fuzz_next(uint64_t *x)
 	return *x;
 }
 
-static int fuzz_files(int argc, char **argv, uint8_t *buf)
+static int fuzz_file(const char *path, uint8_t *buf)
 {
-	for (int i = 1; i < argc; i++) {
-		FILE *f = fopen(argv[i], "rb");
-		size_t n;
+	FILE *f = fopen(path, "rb");
+	size_t n;
 
-		if (!f) {
+	if (!f) {
+		perror(path);
+		return 1;
+	}
+	n = fread(buf, 1, FUZZ_INPUT_MAX, f);
+	fclose(f);
+	fuzz_run(buf, n);
+	return 0;
+}
+
+/* Each argument is an input file or a corpus directory (every file in it). */
+static int fuzz_files(int argc, char **argv, uint8_t *buf, unsigned *files)
+{
+	char path[4096];
+
+	for (int i = 1; i < argc; i++) {
+		DIR *d = opendir(argv[i]);
+		struct dirent *e;
+
+		if (!d && errno != ENOTDIR) {
 			perror(argv[i]);
 			return 1;
 		}
-		n = fread(buf, 1, FUZZ_INPUT_MAX, f);
-		fclose(f);
-		fuzz_run(buf, n);
+		if (!d) {
+			if (fuzz_file(argv[i], buf))
+				return 1;
+			(*files)++;
+			continue;
+		}
+		while ((e = readdir(d)) != NULL) {
+			if (e->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", argv[i], e->d_name);
+			if (fuzz_file(path, buf)) {
+				closedir(d);
+				return 1;
+			}
+			(*files)++;
+		}
+		closedir(d);
+	}
+	return 0;
+}
+
+/* --write-seeds DIR: the target's seeds as files seed-N, the starting
+ * corpus of a libFuzzer run (tests/fuzz/corpus/NAME). */
+static int fuzz_write_seeds(const char *dir, uint8_t *buf)
+{
+	char path[4096];
+	size_t len;
+
+	for (unsigned i = 0; (len = fuzz_seed(i, buf, FUZZ_INPUT_MAX)) > 0; i++) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/seed-%u", dir, i);
+		f = fopen(path, "wb");
+		if (!f || fwrite(buf, 1, len, f) != len || fclose(f) != 0) {
+			fprintf(stderr, "fuzz: cannot write %s: %s\n", path, strerror(errno));
+			return 1;
+		}
 	}
 	return 0;
 }
@@ -57,9 +113,14 @@ int fuzz_main(int argc, char **argv, unsigned rounds)
 	static uint8_t seed[FUZZ_INPUT_MAX], other[FUZZ_INPUT_MAX], buf[FUZZ_INPUT_MAX];
 	size_t seeds = 0, len, olen;
 	uint64_t x = 0x9e3779b97f4a7c15ull;
-	unsigned runs = 0;
+	unsigned runs = 0, files = 0;
 
-	if (fuzz_files(argc, argv, buf))
+	if (argc == 3 && strcmp(argv[1], "--write-seeds") == 0)
+		return fuzz_write_seeds(argv[2], buf);
+	/* SLUICE_FUZZ_ROUNDS=0 replays the files alone (coverage of a corpus). */
+	if (getenv("SLUICE_FUZZ_ROUNDS"))
+		rounds = (unsigned)strtoul(getenv("SLUICE_FUZZ_ROUNDS"), NULL, 10);
+	if (fuzz_files(argc, argv, buf, &files))
 		return 1;
 	while (fuzz_seed((unsigned)seeds, seed, sizeof(seed)))
 		seeds++;
@@ -89,6 +150,7 @@ int fuzz_main(int argc, char **argv, unsigned rounds)
 		fuzz_run(buf, len);
 		runs += 2;
 	}
-	printf("fuzz: %d files, %u generated inputs, no failure\n", argc - 1, runs);
+	printf("fuzz: %u files, %u generated inputs, no failure\n", files, runs);
 	return 0;
 }
+#endif
