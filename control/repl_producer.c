@@ -160,6 +160,12 @@ int repl_create_producer(struct repl *r, char *err, size_t err_size)
 		{ "queue.buffering.max.kbytes", "524288" },
 		{ "message.timeout.ms", "300000" },
 		{ "reconnect.backoff.max.ms", "1000" },
+		/* A link cut without a reset (a dead switch) leaves requests
+		 * unanswered: after this the connection is dropped, the outage
+		 * shows in status and the log, and librdkafka's broker thread stops
+		 * spinning on a full in-flight window (a whole core for all of the
+		 * default 60 s, measured by test 0028). */
+		{ "socket.timeout.ms", "10000" },
 		{ "log_level", "4" },
 		{ "statistics.interval.ms", "5000" },  /* broker states for status */
 	};

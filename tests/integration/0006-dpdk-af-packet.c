@@ -33,25 +33,9 @@ IT_FIXTURE("it0006")
 
 static char ns[32], veth[16], peer[16];
 
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-	char cmd[1024], out[4096];
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	rc = it_run(cmd, out, sizeof(out));
-	if (rc != 0)
-		fprintf(stderr, "'%s' exited %d: %s\n", cmd, rc, out);
-	return rc;
-}
-
 static void netns_down(void)
 {
-	sh("ip netns del %s 2>/dev/null; ip link del %s 2>/dev/null; true", ns, veth);
+	it_sh("ip netns del %s 2>/dev/null; ip link del %s 2>/dev/null; true", ns, veth);
 }
 
 /* The namespace holds the gateway side (192.0.2.1, 2001:db8::1); the root
@@ -62,18 +46,18 @@ static int netns_up(void)
 	snprintf(veth, sizeof(veth), "sl6a%d", (int)getpid() % 100000);
 	snprintf(peer, sizeof(peer), "sl6b%d", (int)getpid() % 100000);
 	netns_down();
-	if (sh("ip netns add %s", ns) || sh("ip link add %s type veth peer name %s", veth, peer) ||
-	    sh("ip link set %s netns %s", peer, ns) ||
-	    sh("sysctl -qw net.ipv6.conf.%s.disable_ipv6=1", veth) ||
-	    sh("ip link set %s up", veth) ||
-	    sh("ip netns exec %s ip link set lo up", ns) ||
-	    sh("ip netns exec %s ip link set %s up", ns, peer) ||
+	if (it_sh("ip netns add %s", ns) || it_sh("ip link add %s type veth peer name %s", veth, peer) ||
+	    it_sh("ip link set %s netns %s", peer, ns) ||
+	    it_sh("sysctl -qw net.ipv6.conf.%s.disable_ipv6=1", veth) ||
+	    it_sh("ip link set %s up", veth) ||
+	    it_sh("ip netns exec %s ip link set lo up", ns) ||
+	    it_sh("ip netns exec %s ip link set %s up", ns, peer) ||
 	    /* A veth hands on locally sent packets with their UDP checksum
 	     * left to "hardware" (only the pseudo-header summed): have the
 	     * kernel finish it, as a gateway's NIC would. */
-	    sh("ip netns exec %s ethtool -K %s tx off >/dev/null", ns, peer) ||
-	    sh("ip netns exec %s ip addr add 192.0.2.1/24 dev %s", ns, peer) ||
-	    sh("ip netns exec %s ip -6 addr add 2001:db8::1/64 dev %s nodad", ns, peer))
+	    it_sh("ip netns exec %s ethtool -K %s tx off >/dev/null", ns, peer) ||
+	    it_sh("ip netns exec %s ip addr add 192.0.2.1/24 dev %s", ns, peer) ||
+	    it_sh("ip netns exec %s ip -6 addr add 2001:db8::1/64 dev %s nodad", ns, peer))
 		return -1;
 	return 0;
 }
@@ -90,7 +74,7 @@ static void wait_settled(uint64_t frames, int timeout_s)
 		usleep(200000);
 	}
 	/* Where the kernel side lost what sluice never saw. */
-	sh("ip -s link show %s >&2; ip netns exec %s ip -s link show %s >&2; "
+	it_sh("ip -s link show %s >&2; ip netns exec %s ip -s link show %s >&2; "
 	   "cat /proc/net/softnet_stat >&2; exit 1", veth, ns, peer);
 	fail_msg("not settled within %d s: %s", timeout_s, json);
 }
@@ -121,7 +105,7 @@ static void ring_overflow_counted(void)
 		 "--no-pci --vdev net_af_packet0,iface=%s,framecnt=64", veth);
 	assert_int_equal(it_daemon_start(&daemon_, "none", topic,
 					 "--source dpdk --hugepages 128"), 0);
-	assert_int_equal(sh("ip netns exec %s ping -c 1 -W 2 192.0.2.10", ns), 0);
+	assert_int_equal(it_sh("ip netns exec %s ping -c 1 -W 2 192.0.2.10", ns), 0);
 	kill(daemon_.pid, SIGSTOP);
 	snprintf(cmd, sizeof(cmd), "ip netns exec %s '%s' --target udp://192.0.2.10:7611 "
 		 "--sources 10 --count 2000 --batch 1", ns, it_path("SLUICE_GEN"));
@@ -154,7 +138,7 @@ static void power_sleep_mode(void)
 		 "--no-pci --vdev net_af_packet0,iface=%s", veth);
 	assert_int_equal(it_daemon_start(&daemon_, "none", topic,
 					 "--source dpdk --dpdk-power sleep"), 0);
-	assert_int_equal(sh("ip netns exec %s ping -c 1 -W 2 192.0.2.10", ns), 0);
+	assert_int_equal(it_sh("ip netns exec %s ping -c 1 -W 2 192.0.2.10", ns), 0);
 	sleep(1);
 	assert_int_equal(it_proc_usage(daemon_.pid, &t0, &c0), 0);
 	sleep(3);
@@ -195,10 +179,10 @@ static void test_af_packet(void **state)
 	assert_int_equal(it_daemon_start(&daemon_, bootstrap, topic, cmd), 0);
 
 	/* No static neighbour entry: ARP and ND find sluiced's MAC. */
-	assert_int_equal(sh("ip netns exec %s ping -c 3 -i 0.2 -W 2 192.0.2.10", ns), 0);
-	assert_int_equal(sh("ip netns exec %s ping -6 -c 3 -i 0.2 -W 2 2001:db8::10", ns), 0);
-	assert_int_equal(sh("ip netns exec %s ip neigh show 192.0.2.10 | grep -q lladdr", ns), 0);
-	assert_int_equal(sh("ip netns exec %s ip -6 neigh show 2001:db8::10 | grep -q lladdr", ns),
+	assert_int_equal(it_sh("ip netns exec %s ping -c 3 -i 0.2 -W 2 192.0.2.10", ns), 0);
+	assert_int_equal(it_sh("ip netns exec %s ping -6 -c 3 -i 0.2 -W 2 2001:db8::10", ns), 0);
+	assert_int_equal(it_sh("ip netns exec %s ip neigh show 192.0.2.10 | grep -q lladdr", ns), 0);
+	assert_int_equal(it_sh("ip netns exec %s ip -6 neigh show 2001:db8::10 | grep -q lladdr", ns),
 			 0);
 
 	send_events("udp://192.0.2.10:7611", V4_SOURCES, V4_EVENTS, 0);

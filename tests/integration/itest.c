@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,9 +62,24 @@ int it_run(const char *cmd, char *out, size_t size)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+int it_sh(const char *fmt, ...)
+{
+	char cmd[1024], out[4096];
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	rc = it_run(cmd, out, sizeof(out));
+	if (rc != 0)
+		fprintf(stderr, "'%s' exited %d: %s\n", cmd, rc, out);
+	return rc;
+}
+
 /* A tool the local broker needs is missing: the test cannot run here, it
  * has not failed. Skips (exit 77) naming it. */
-static void it_kafka_tools_or_skip(void)
+void it_kafka_tools_or_skip(void)
 {
 	static const char *const tools[] = { "kcat", "java", "mvn" };
 

@@ -25,6 +25,14 @@ const char *it_path(const char *env_name);
  * the exit status, or -1. */
 int it_run(const char *cmd, char *out, size_t size);
 
+/* it_run of a printf-formatted command; a failure is printed with the
+ * command and its output. Returns the exit status, or -1. */
+int it_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Exits 77 (skip), naming it, when kcat, java or mvn is missing: the local
+ * broker cannot run here. */
+void it_kafka_tools_or_skip(void);
+
 /* Starts the local broker; fills bootstrap with its list. */
 int it_kafka_start(char *bootstrap, size_t size);
 
