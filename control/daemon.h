@@ -16,6 +16,7 @@
 #include "control/watch.h"
 #include "dataplane/source.h"
 #include "dataplane/worker.h"
+#include "platform/clock.h"
 #include "platform/queue.h"
 #include "storage/log_service.h"
 #include "storage/log_writer.h"
@@ -51,6 +52,7 @@ struct daemon {
 	struct canary canary;
 	uint64_t appliance_salt;    /* 64 bits from the appliance id */
 	uint64_t started_ns;
+	struct clock_watch clock;    /* wall clock steps; the steady wall clock */
 	enum daemon_state state;    /* main thread writes; others only read */
 	_Atomic bool refuse_intake; /* the disk is below its refuse mark */
 	char degraded[OPTS_STR_MAX + 160];  /* why, for status; empty when healthy */

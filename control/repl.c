@@ -44,10 +44,20 @@ int repl_log_reset(struct repl_log *l)
 void repl_log_rewind(struct repl *r, unsigned k)
 {
 	struct repl_log *l = &r->logs[k];
-	uint64_t from = l->acked_low;
+	uint64_t from = l->acked_low, now = clock_mono_ns();
 	int rc;
 
 	counter_add(&r->stats.log[k].resent, l->next_offset - from);
+	if (from == l->rewind_from && l->rewind_not_before_ns) {
+		l->rewind_backoff_ns = l->rewind_backoff_ns ? 2 * l->rewind_backoff_ns
+							    : REPL_REWIND_BACKOFF_MIN_NS;
+		if (l->rewind_backoff_ns > REPL_REWIND_BACKOFF_MAX_NS)
+			l->rewind_backoff_ns = REPL_REWIND_BACKOFF_MAX_NS;
+	} else {
+		l->rewind_backoff_ns = 0;  /* progress since the last one */
+	}
+	l->rewind_from = from;
+	l->rewind_not_before_ns = now + l->rewind_backoff_ns;
 	rc = repl_log_reset(l);
 	if (rc < 0)
 		plog_err("replication: reopening %s at %" PRIu64 ": %s",
@@ -289,7 +299,8 @@ static void *repl_thread(void *arg)
 		for (unsigned k = 0; k < LOG_KINDS; k++) {
 			/* Exactly-once rewinds by aborting its transaction. */
 			if (r->logs[k].rewind && !r->cfg.exactly_once &&
-			    rd_kafka_outq_len(r->rk) == 0)
+			    rd_kafka_outq_len(r->rk) == 0 &&
+			    clock_mono_ns() >= r->logs[k].rewind_not_before_ns)
 				repl_log_rewind(r, k);
 			if ((!atomic_load(&r->paused) || stopping) &&
 			    (!r->cfg.exactly_once || r->txn_open))
@@ -339,6 +350,7 @@ int repl_start(struct repl **out, const struct repl_config *cfg, char *err,
 	if (!r)
 		return -ENOMEM;
 	r->cfg = *cfg;
+	clock_watch_init(&r->clock);
 	if (cfg->props)
 		r->props = *cfg->props;
 	if (cfg->topic_map)

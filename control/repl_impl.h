@@ -15,6 +15,7 @@
 #include "control/repl.h"
 #include "control/repl_broker.h"
 #include "control/repl_ckpt.h"
+#include "platform/clock.h"
 #include "storage/log_reader.h"
 
 /* The bitmap of delivery reports: records in flight per log, at most (the
@@ -43,6 +44,11 @@ struct repl_log {
 	uint64_t ckpt_posted;            /* last offset given to the checkpoint writer */
 	uint64_t ckpt_ns;
 	bool rewind;                     /* a report failed */
+	/* A rewind that found acked_low where the last one left it waits
+	 * rewind_backoff_ns (doubling to REPL_REWIND_BACKOFF_MAX_NS) before
+	 * re-sending: a record the cluster refuses (its timestamp, its size,
+	 * an ACL) is not re-sent in a tight loop. */
+	uint64_t rewind_from, rewind_backoff_ns, rewind_not_before_ns;
 	int read_error;                  /* last error reading the log, said once */
 	uint64_t *window;                /* REPL_WINDOW bits, by offset */
 	/* Arrival times of the records produced past acked_low, by offset %
@@ -53,8 +59,16 @@ struct repl_log {
 	uint64_t txn_bytes;
 };
 
+#define REPL_REWIND_BACKOFF_MIN_NS 100000000ull
+#define REPL_REWIND_BACKOFF_MAX_NS 5000000000ull
+
 struct repl {
 	struct repl_config cfg;
+	/* Kafka's record timestamps: the steady wall clock, so that a step of
+	 * the appliance's clock does not make the cluster refuse records for a
+	 * timestamp in its future (Kafka 4: log.message.timestamp.after.max.ms,
+	 * one hour). The arrival-time header keeps the wall clock. */
+	struct clock_watch clock;
 	rd_kafka_t *rk;
 	struct repl_log logs[LOG_KINDS];
 	struct repl_ckpt *ckpt;
@@ -130,5 +144,11 @@ int repl_offsets_read(struct repl *r, uint64_t off[LOG_KINDS], bool found[LOG_KI
 		      size_t err_size);
 /* The offsets record key of log k: "APPLIANCE/events" or "APPLIANCE/dlq". */
 int repl_offsets_key(const struct repl *r, unsigned k, char *buf, size_t size);
+
+/* The timestamp of a record produced now, in ms (see repl.clock). */
+static inline int64_t repl_timestamp_ms(const struct repl *r)
+{
+	return (int64_t)(clock_watch_steady_real_ns(&r->clock) / 1000000u);
+}
 
 #endif

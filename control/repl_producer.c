@@ -63,9 +63,17 @@ static void repl_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque
 			      m->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT;
 
 		counter_add(&st->failed, 1);
-		if (!l->rewind && !(r->cfg.exactly_once && purged))
-			plog_warn("replication of %s offset %" PRIu64 " failed: %s; will re-send",
-				  rd_kafka_topic_name(l->rkt), off, rd_kafka_err2str(m->err));
+		if (!l->rewind && !(r->cfg.exactly_once && purged)) {
+			char why[256];
+
+			/* Status and the log name it (once a while, however often
+			 * the records come back refused). */
+			snprintf(why, sizeof(why), "records of the %s log refused: %s; re-sent "
+				 "after a pause growing to %llu s", log_kind_name(k),
+				 rd_kafka_err2str(m->err),
+				 (unsigned long long)(REPL_REWIND_BACKOFF_MAX_NS / 1000000000ull));
+			repl_broker_error(&r->broker, m->err, rd_kafka_err2name(m->err), why);
+		}
 		l->rewind = true;
 		return;
 	}
@@ -290,6 +298,7 @@ int repl_produce(struct repl *r, unsigned k, const struct log_record *rec, uint6
 				RD_KAFKA_V_KEY(key, (size_t)klen),
 				RD_KAFKA_V_VALUE((void *)rec->payload, rec->payload_len),
 				RD_KAFKA_V_HEADERS(hdrs),
+				RD_KAFKA_V_TIMESTAMP(repl_timestamp_ms(r)),
 				RD_KAFKA_V_OPAQUE((void *)(uintptr_t)(offset << 1 | k)),
 				RD_KAFKA_V_END);
 	if (err) {

@@ -217,6 +217,7 @@ static int repl_txn_produce_offsets(struct repl *r)
 				r->rk, RD_KAFKA_V_TOPIC(r->cfg.offsets_topic),
 				RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
 				RD_KAFKA_V_KEY(key, (size_t)klen), RD_KAFKA_V_VALUE(val, (size_t)vlen),
+				RD_KAFKA_V_TIMESTAMP(repl_timestamp_ms(r)),
 				RD_KAFKA_V_OPAQUE((void *)REPL_TAG_OFFSETS), RD_KAFKA_V_END);
 			if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL)
 				rd_kafka_poll(r->rk, 10);

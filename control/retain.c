@@ -10,7 +10,8 @@
 #include "storage/log_repair.h"
 #include "storage/retention.h"
 
-static void retain_log(struct retain *r, const struct daemon *d, int k, uint64_t now_s)
+static void retain_log(struct retain *r, const struct daemon *d, int k, uint64_t now_s,
+		       uint64_t up_s)
 {
 	const char *dir = log_writer_dir(d->logs[k]);
 	struct retention_policy p = {
@@ -19,6 +20,8 @@ static void retain_log(struct retain *r, const struct daemon *d, int k, uint64_t
 							  : d->cfg.dlq_retention_hours),
 		.delete_unreplicated = strcmp(d->cfg.retention_unreplicated, "delete") == 0,
 		.max_deletes = RETAIN_DELETES_PER_PASS,
+		.young_base = r->young_base[k] ? r->young_base[k] : UINT64_MAX,
+		.young_age_s = up_s + 1,
 	};
 	/* What survives a restart is the checkpoint, so that is what Kafka has. */
 	uint64_t replicated = d->repl ? repl_checkpoint_offset(dir) : UINT64_MAX;
@@ -29,6 +32,8 @@ static void retain_log(struct retain *r, const struct daemon *d, int k, uint64_t
 	counter_add(&r->bytes_deleted, res.bytes);
 	counter_add(&r->unreplicated_deleted, res.unreplicated);
 	r->more |= res.more;
+	if (!r->young_base[k] && rc >= 0 && res.log_bytes)
+		r->young_base[k] = res.tail_base + 1;
 	if (rc < 0)
 		plog_warn("retention of %s: %s", dir, strerror(-rc));
 	if (res.segments)
@@ -72,12 +77,15 @@ void retain_run(struct retain *r, const struct daemon *d, uint64_t now_ns)
 
 	if (r->checked_ns && now_ns - r->checked_ns < period)
 		return;
-	uint64_t now_s = clock_real_ns() / 1000000000ull;
+	/* The steady wall clock: a step of the wall clock neither ages every
+	 * segment at once (forward) nor makes them young again (back). */
+	uint64_t now_s = clock_watch_steady_real_ns(&d->clock) / 1000000000ull;
+	uint64_t up_s = (clock_mono_ns() - d->clock.mono0_ns) / 1000000000ull;
 
 	r->checked_ns = now_ns;
 	r->more = false;
 	for (int k = 0; k < LOG_KINDS; k++) {
-		retain_log(r, d, k, now_s);
+		retain_log(r, d, k, now_s, up_s);
 		retain_repair(r, d, k);
 	}
 }

@@ -25,6 +25,9 @@ struct retain {
 	uint64_t checked_ns;
 	bool more;               /* the last pass stopped at its cap */
 	bool held_said[LOG_KINDS];
+	/* The writer's segment at the first pass, per log: those after it are
+	 * this run's (+1; 0 until the first pass). */
+	uint64_t young_base[LOG_KINDS];
 	counter_t segments_deleted;
 	counter_t bytes_deleted;
 	counter_t unreplicated_deleted;   /* records Kafka never had */

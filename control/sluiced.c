@@ -380,6 +380,7 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	d.started_ns = clock_mono_ns();
+	clock_watch_init(&d.clock);
 	d.state = DAEMON_STARTING;
 	rc = sluiced_take_data_dir(&d);
 	if (rc == 0)

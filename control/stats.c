@@ -147,6 +147,7 @@ void stats_collect(const struct daemon *d, struct stats_snapshot *s)
 	for (int i = 0; i < STATS_DROPS; i++)
 		*(i < STATS_DROP_PACKET ? &s->drops_frames : &s->drops_packets) += s->drops[i];
 	s->retention_segments_deleted = counter_get(&d->retain.segments_deleted);
+	s->clock_jumps = counter_get(&d->watch.clock_jumps);
 	s->retention_bytes_deleted = counter_get(&d->retain.bytes_deleted);
 	s->retention_unreplicated_deleted = counter_get(&d->retain.unreplicated_deleted);
 	s->indexes_rebuilt = counter_get(&d->retain.indexes_rebuilt);
@@ -237,6 +238,8 @@ static const struct {
 	COUNTER(retention_segments_deleted, "segments deleted by retention"),
 	COUNTER(retention_bytes_deleted, "bytes deleted by retention"),
 	COUNTER(retention_unreplicated_deleted, "records retention deleted before Kafka had them"),
+	COUNTER(clock_jumps, "steps of the wall clock of a second or more (arrival times follow "
+			     "them; retention does not)"),
 	COUNTER(raw_seq_evictions, "raw-mode senders whose numbering restarted"),
 	GAUGE(latency_durable_p50_us, "arrival to durable, median (within 10 %), microseconds"),
 	GAUGE(latency_durable_p95_us, "arrival to durable, 95th percentile, microseconds"),

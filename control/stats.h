@@ -35,6 +35,7 @@ struct stats_snapshot {
 	uint64_t drops_frames;       /* frame-stage drops: the identity's term */
 	uint64_t drops_packets;      /* packet-stage drops */
 	uint64_t retention_segments_deleted;
+	uint64_t clock_jumps;
 	uint64_t retention_bytes_deleted;
 	uint64_t retention_unreplicated_deleted;
 	uint64_t frames_received;

@@ -121,6 +121,21 @@ static void watch_disk(struct watch *w, struct daemon *d)
 	}
 }
 
+/* Arrival times are the wall clock's, so they step with it; retention
+ * ages segments by the steady clock, so it does not. */
+static void watch_clock(struct watch *w, struct daemon *d)
+{
+	int64_t step = clock_watch_check(&d->clock);
+	uint64_t size = (uint64_t)(step < 0 ? -step : step);
+
+	if (!step)
+		return;
+	counter_add(&w->clock_jumps, 1);
+	plog_warn("the wall clock jumped %s by %" PRIu64 ".%03" PRIu64 " s: arrival times follow "
+		  "it from now on; retention still ages segments by the time that really passed",
+		  step > 0 ? "forward" : "back", size / 1000000000u, size / 1000000u % 1000u);
+}
+
 void watch_run(struct watch *w, struct daemon *d, uint64_t now_ns)
 {
 	if (w->started && now_ns - w->checked_ns < 1000000000ull)
@@ -129,4 +144,5 @@ void watch_run(struct watch *w, struct daemon *d, uint64_t now_ns)
 	watch_source(w, d, now_ns);
 	watch_writes(w, d, now_ns);
 	watch_disk(w, d);
+	watch_clock(w, d);
 }

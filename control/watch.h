@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "platform/counter.h"
+
 #define WATCH_MISSED_EVERY_S 10u
 #define WATCH_WRITE_CLEAR_S 30u
 
@@ -25,6 +27,7 @@ struct watch {
 	uint64_t write_lost;        /* and their records_lost_disk */
 	uint64_t write_error_ns;    /* when errors were last new; 0: healthy */
 	bool write_degraded;
+	counter_t clock_jumps;      /* wall clock steps of CLOCK_JUMP_NS or more */
 };
 
 /* At most once a second: compares the source with what was seen last and
@@ -35,7 +38,7 @@ struct watch {
  * again. Each crossing is one log line. Failed writes or fdatasyncs (ENOSPC,
  * EIO) are a log line with what they lost, at most every
  * WATCH_MISSED_EVERY_S, and a degraded state until WATCH_WRITE_CLEAR_S pass
- * without a new one. */
+ * without a new one. A step of the wall clock is a line and a count. */
 void watch_run(struct watch *w, struct daemon *d, uint64_t now_ns);
 
 #endif

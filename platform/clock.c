@@ -22,6 +22,27 @@ uint64_t clock_real_ns(void)
 	return clock_read_ns(CLOCK_REALTIME);
 }
 
+void clock_watch_init(struct clock_watch *w)
+{
+	w->mono0_ns = clock_mono_ns();
+	w->real0_ns = clock_real_ns();
+	w->offset_ns = (int64_t)(w->real0_ns - w->mono0_ns);
+}
+
+int64_t clock_watch_check(struct clock_watch *w)
+{
+	uint64_t mono = clock_mono_ns(), real = clock_real_ns();
+	int64_t offset = (int64_t)(real - mono), step = offset - w->offset_ns;
+
+	w->offset_ns = offset;  /* followed every look, so slewing never adds up */
+	return step > -CLOCK_JUMP_NS && step < CLOCK_JUMP_NS ? 0 : step;
+}
+
+uint64_t clock_watch_steady_real_ns(const struct clock_watch *w)
+{
+	return w->real0_ns + (clock_mono_ns() - w->mono0_ns);
+}
+
 void clock_sleep_ns(uint64_t ns)
 {
 	struct timespec ts = { .tv_sec = (time_t)(ns / 1000000000ull),

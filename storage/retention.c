@@ -58,12 +58,17 @@ int retention_apply(const char *dir, const struct retention_policy *p, uint64_t 
 	for (int i = 0; i < n; i++)
 		r->log_bytes += segs[i].bytes;
 	r->first_offset = segs[0].base;
+	r->tail_base = segs[n - 1].base;
 	/* Oldest first; the last segment is the writer's. */
 	for (int i = 0; i + 1 < n; i++) {
 		uint64_t end = segs[i + 1].base;
 		bool over = p->max_bytes && r->log_bytes > p->max_bytes;
-		bool old = p->max_age_s && now_s > (uint64_t)segs[i].mtime_s &&
-			   now_s - (uint64_t)segs[i].mtime_s > p->max_age_s;
+		uint64_t age = now_s > (uint64_t)segs[i].mtime_s ? now_s - (uint64_t)segs[i].mtime_s : 0;
+		bool old;
+
+		if (p->young_age_s && segs[i].base >= p->young_base && age > p->young_age_s)
+			age = p->young_age_s;
+		old = p->max_age_s && age > p->max_age_s;
 
 		if (!over && !old)
 			break;

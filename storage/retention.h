@@ -16,6 +16,11 @@ struct retention_policy {
 	uint64_t max_age_s;          /* 0: no age limit */
 	bool delete_unreplicated;
 	uint32_t max_deletes;        /* per pass, so a pass stays short; 0: no cap */
+	/* Segments from young_base on were made within the last young_age_s
+	 * seconds (this run of the daemon): their age is at most that, whatever
+	 * their mtime says after the wall clock stepped back. 0: not known. */
+	uint64_t young_base;
+	uint64_t young_age_s;
 };
 
 struct retention_result {
@@ -23,6 +28,7 @@ struct retention_result {
 	uint64_t unreplicated;       /* records deleted before Kafka had them */
 	uint64_t log_bytes;          /* what the log holds afterwards */
 	uint64_t first_offset;       /* its oldest record's offset afterwards */
+	uint64_t tail_base;          /* the base of its last (the writer's) segment */
 	bool held_back;              /* over a limit, kept for Kafka */
 	bool more;                   /* stopped at max_deletes with more to do */
 };

@@ -5,6 +5,7 @@
  * transaction whose record failed, re-sends it in a later one, and a
  * restart goes on from the offsets read back from the cluster. */
 #include <errno.h>
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,6 +20,7 @@
 #include <librdkafka/rdkafka_mock.h>
 
 #include "control/repl.h"
+#include "control/repl_broker.h"
 #include "platform/clock.h"
 #include "storage/checkpoint.h"
 
@@ -200,6 +202,44 @@ static void test_outage_rewinds_and_resends(void **state)
 	assert_true(checkpoint(0) == EVENTS);
 }
 
+/* The cluster refuses every record (as Kafka 4 does for a timestamp more
+ * than an hour ahead of its clock): status names the cause, the records
+ * are re-sent with a growing pause rather than in a loop, and replication
+ * goes on once the cluster takes them. */
+static void test_refused_records_backoff(void **state)
+{
+	static rd_kafka_resp_err_t refusals[5000];
+	struct repl_broker_state b;
+	struct repl *r;
+	uint64_t resent, deadline;
+
+	(void)state;
+	write_logs(100, 0);
+	for (size_t i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++)
+		refusals[i] = RD_KAFKA_RESP_ERR_INVALID_TIMESTAMP;
+	rd_kafka_mock_push_request_errors_array(mcluster, 0 /* Produce */,
+						sizeof(refusals) / sizeof(refusals[0]), refusals);
+	r = start();
+	deadline = clock_mono_ns() + 10000000000ull;
+	while (counter_get(&repl_stats(r)->log[0].failed) == 0 && clock_mono_ns() < deadline)
+		clock_sleep_ns(20000000);
+	clock_sleep_ns(3000000000ull);
+	resent = counter_get(&repl_stats(r)->log[0].resent);
+	repl_broker_state(r, &b);
+	print_message("refused for 3 s: %" PRIu64 " records re-sent; last error: %s\n", resent,
+		      b.last_error);
+	assert_true(counter_get(&repl_stats(r)->log[0].acked_offset) == 0);
+	/* Pauses of 0.1, 0.2, 0.4, 0.8, 1.6 s: a handful of rounds of 100. */
+	assert_true(resent >= 100 && resent <= 800);
+	assert_non_null(strstr(b.last_error, "INVALID_TIMESTAMP"));
+	assert_non_null(strstr(b.last_error, "records of the events log refused"));
+	rd_kafka_mock_clear_request_errors(mcluster, 0 /* Produce */);
+	assert_true(caught_up(r, 30));
+	assert_int_equal(repl_stop(r, 5000000000ull), 0);
+	repl_free(r);
+	assert_true(checkpoint(0) == 100);
+}
+
 static void test_fatal_error_new_producer(void **state)
 {
 	struct repl *r;
@@ -306,6 +346,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_replicates_and_resumes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outage_rewinds_and_resends, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refused_records_backoff, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fatal_error_new_producer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exactly_once_aborts_and_resumes, setup,
 						teardown),

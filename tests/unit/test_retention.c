@@ -117,6 +117,28 @@ static void test_age_limit_keeps_newest(void **state)
 	cleanup();
 }
 
+/* After the wall clock stepped back, segments made in this run carry
+ * mtimes that look old: their age is capped by the run's length. The
+ * segments from before the run still age by their mtime. */
+static void test_age_of_young_segments_capped(void **state)
+{
+	struct retention_policy p = { .max_age_s = 60, .young_base = 200, .young_age_s = 30 };
+	struct retention_result r;
+
+	(void)state;
+	make_segments(5, 100000);  /* mtimes all far older than a minute */
+	assert_int_equal(retention_apply(dir, &p, UINT64_MAX, NOW_S, &r), 0);
+	assert_int_equal(r.segments, 2);          /* bases 0 and 100 */
+	assert_int_equal(r.first_offset, 200);
+	assert_int_equal(r.tail_base, 400);
+	assert_int_equal(count_segments(), 3);
+	p.young_age_s = 61;                       /* the run is older than the limit now */
+	assert_int_equal(retention_apply(dir, &p, UINT64_MAX, NOW_S, &r), 0);
+	assert_int_equal(r.segments, 2);
+	assert_int_equal(count_segments(), 1);
+	cleanup();
+}
+
 static void test_unreplicated(void **state)
 {
 	struct retention_policy p = { .max_bytes = SEGMENT_BYTES };
@@ -158,6 +180,7 @@ int main(void)
 		cmocka_unit_test(test_size_limit),
 		cmocka_unit_test(test_deletes_capped_per_pass),
 		cmocka_unit_test(test_age_limit_keeps_newest),
+		cmocka_unit_test(test_age_of_young_segments_capped),
 		cmocka_unit_test(test_unreplicated),
 		cmocka_unit_test(test_empty_folder),
 	};
