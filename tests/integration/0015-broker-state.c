@@ -45,7 +45,13 @@ static void test_broker_state(void **state)
 	snprintf(cmd, sizeof(cmd), "'%s' --target %s --sources 5 --count 1000",
 		 it_path("SLUICE_GEN"), daemon_.listen);
 	assert_int_equal(it_run(cmd, out, sizeof(out)), 0);
-	sleep(6);  /* librdkafka retries every second or so meanwhile */
+	/* The lag ages while librdkafka retries every second or so. */
+	deadline = it_now_ms() + 30000;
+	do {
+		usleep(200000);
+		assert_int_equal(it_stats(&daemon_, json, sizeof(json)), 0);
+	} while (it_json_u64(json, "replication_lag_seconds_events") < 5 && it_now_ms() < deadline);
+	assert_true(it_json_u64(json, "kafka_errors") >= 1);
 	assert_int_equal(it_status(&daemon_, status, sizeof(status)), 0);
 	assert_non_null(strstr(status, "\"kafka_connected\":false"));
 	assert_non_null(strstr(status, "Connection refused"));

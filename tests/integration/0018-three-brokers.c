@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -20,7 +21,10 @@
 #include "itest.h"
 
 #define SOURCES 20u
-#define EVENTS 240000u   /* 8 s at 30 k/s */
+#define RATE 3000u
+/* The load runs until the brokers are all back (stopping and starting a
+ * broker takes tens of seconds), then is stopped: at most 200 s of it. */
+#define EVENTS (RATE * 200u)
 #define CLUSTER "SLUICE_KAFKA_HOME=/var/tmp/sluice-kafka3 SLUICE_KAFKA_PORT=29092 " \
 		"SLUICE_KAFKA_LIB=/var/tmp/sluice-kafka/lib"
 
@@ -37,6 +41,23 @@ static void cluster(const char *args, char *out, size_t size)
 		fail_msg("kafka-local %s failed: %s", args, out ? out : "");
 }
 
+/* Polls until `key` has grown by `more` from its value now (the load goes
+ * on meanwhile); 30 s at most. */
+static void wait_grows(const char *key, uint64_t more)
+{
+	uint64_t from, deadline = it_now_ms() + 30000;
+
+	assert_int_equal(it_stats(&daemon_, json, sizeof(json)), 0);
+	from = it_json_u64(json, key);
+	do {
+		usleep(100000);
+		assert_int_equal(it_stats(&daemon_, json, sizeof(json)), 0);
+	} while (it_json_u64(json, key) < from + more && it_now_ms() < deadline);
+	if (it_json_u64(json, key) < from + more)
+		fail_msg("%s grew from %" PRIu64 " to %" PRIu64 " in 30 s, not by %" PRIu64, key,
+			 from, it_json_u64(json, key), more);
+}
+
 static void test_three_brokers(void **state)
 {
 	char cmd[1024], out[4096], data[256];
@@ -44,7 +65,8 @@ static void test_three_brokers(void **state)
 	struct it_marks in_kafka = { .sources = SOURCES, .per_source = EVENTS / SOURCES };
 	uint64_t deadline, missing;
 	unsigned leader;
-	FILE *gen;
+	pid_t gen;
+	int st;
 
 	(void)state;
 	cluster("start --brokers 3", out, sizeof(out));
@@ -58,13 +80,17 @@ static void test_three_brokers(void **state)
 	snprintf(boot3, sizeof(boot3), "%.200s", last ? last + 1 : out);
 	fprintf(stderr, "0018: cluster %s\n", boot3);
 	assert_int_equal(it_daemon_start(&daemon_, boot3, topic, NULL), 0);
-	snprintf(cmd, sizeof(cmd), "'%s' --target %s --sources %u --count %u --rate 30000",
-		 it_path("SLUICE_GEN"), daemon_.listen, SOURCES, EVENTS);
-	gen = popen(cmd, "r");
-	assert_non_null(gen);
-	sleep(2);
+	snprintf(cmd, sizeof(cmd), "exec '%s' --target %s --sources %u --count %u --rate %u "
+		 ">/dev/null", it_path("SLUICE_GEN"), daemon_.listen, SOURCES, EVENTS, RATE);
+	gen = fork();
+	assert_true(gen >= 0);
+	if (gen == 0) {
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	wait_grows("events_replicated", 1000);     /* flowing into the cluster */
 	cluster("stop --broker 2", NULL, 0);
-	sleep(3);
+	wait_grows("events_durable", 2 * RATE);    /* 2 s of load with a broker away */
 	cluster("start", NULL, 0);
 	cluster("controller", out, sizeof(out));
 	leader = (unsigned)strtoul(out, NULL, 10);
@@ -72,11 +98,11 @@ static void test_three_brokers(void **state)
 	fprintf(stderr, "0018: killing broker %u, the active controller\n", leader);
 	snprintf(cmd, sizeof(cmd), "kill -9 $(cat /var/tmp/sluice-kafka3/broker-%u/pid)", leader);
 	assert_int_equal(it_run(cmd, NULL, 0), 0);
-	sleep(3);
+	wait_grows("events_durable", 2 * RATE);    /* and without the controller */
 	cluster("start", NULL, 0);
-	while (fgets(out, sizeof(out), gen))
-		;
-	pclose(gen);
+	wait_grows("events_replicated", 2 * RATE); /* all three brokers back */
+	assert_int_equal(kill(gen, SIGTERM), 0);
+	assert_true(waitpid(gen, &st, 0) == gen);
 	deadline = it_now_ms() + 240000;
 	do {
 		usleep(500000);
