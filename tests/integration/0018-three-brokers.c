@@ -21,7 +21,7 @@
 #include "itest.h"
 
 #define SOURCES 20u
-#define RATE 3000u
+#define RATE 1000u
 /* The load runs until the brokers are all back (stopping and starting a
  * broker takes tens of seconds), then is stopped: at most 200 s of it. */
 #define EVENTS (RATE * 200u)
@@ -63,7 +63,7 @@ static void test_three_brokers(void **state)
 	char cmd[1024], out[4096], data[256];
 	struct it_marks in_log = { .sources = SOURCES, .per_source = EVENTS / SOURCES };
 	struct it_marks in_kafka = { .sources = SOURCES, .per_source = EVENTS / SOURCES };
-	uint64_t deadline, missing;
+	uint64_t deadline, missing, t0 = it_now_ms();
 	unsigned leader;
 	pid_t gen;
 	int st;
@@ -80,18 +80,17 @@ static void test_three_brokers(void **state)
 	snprintf(boot3, sizeof(boot3), "%.200s", last ? last + 1 : out);
 	fprintf(stderr, "0018: cluster %s\n", boot3);
 	assert_int_equal(it_daemon_start(&daemon_, boot3, topic, NULL), 0);
-	snprintf(cmd, sizeof(cmd), "exec '%s' --target %s --sources %u --count %u --rate %u "
+	snprintf(cmd, sizeof(cmd), "'%s' --target %s --sources %u --count %u --rate %u "
 		 ">/dev/null", it_path("SLUICE_GEN"), daemon_.listen, SOURCES, EVENTS, RATE);
-	gen = fork();
-	assert_true(gen >= 0);
-	if (gen == 0) {
-		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-		_exit(127);
-	}
+	gen = it_spawn(cmd);
+	assert_true(gen > 0);
 	wait_grows("events_replicated", 1000);     /* flowing into the cluster */
+	fprintf(stderr, "0018: %" PRIu64 " ms: replicating; stopping broker 2\n", it_now_ms() - t0);
 	cluster("stop --broker 2", NULL, 0);
+	fprintf(stderr, "0018: %" PRIu64 " ms: broker 2 stopped\n", it_now_ms() - t0);
 	wait_grows("events_durable", 2 * RATE);    /* 2 s of load with a broker away */
 	cluster("start", NULL, 0);
+	fprintf(stderr, "0018: %" PRIu64 " ms: broker 2 back\n", it_now_ms() - t0);
 	cluster("controller", out, sizeof(out));
 	leader = (unsigned)strtoul(out, NULL, 10);
 	assert_true(leader >= 1 && leader <= 3);
@@ -100,7 +99,9 @@ static void test_three_brokers(void **state)
 	assert_int_equal(it_run(cmd, NULL, 0), 0);
 	wait_grows("events_durable", 2 * RATE);    /* and without the controller */
 	cluster("start", NULL, 0);
+	fprintf(stderr, "0018: %" PRIu64 " ms: broker %u back\n", it_now_ms() - t0, leader);
 	wait_grows("events_replicated", 2 * RATE); /* all three brokers back */
+	fprintf(stderr, "0018: %" PRIu64 " ms: replicating again; load stopped\n", it_now_ms() - t0);
 	assert_int_equal(kill(gen, SIGTERM), 0);
 	assert_true(waitpid(gen, &st, 0) == gen);
 	deadline = it_now_ms() + 240000;
@@ -109,7 +110,7 @@ static void test_three_brokers(void **state)
 		assert_int_equal(it_stats(&daemon_, json, sizeof(json)), 0);
 	} while ((it_json_u64(json, "replication_lag_events") != 0 ||
 		  it_json_u64(json, "frames_received") == 0) && it_now_ms() < deadline);
-	fprintf(stderr, "0018: %s\n", json);
+	fprintf(stderr, "0018: %" PRIu64 " ms: caught up: %s\n", it_now_ms() - t0, json);
 	assert_true(it_json_u64(json, "replication_lag_events") == 0);
 	assert_int_equal(it_daemon_stop(&daemon_, SIGTERM, 60), 0);
 	snprintf(data, sizeof(data), "%s/data", daemon_.dir);

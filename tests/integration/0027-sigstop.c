@@ -41,12 +41,8 @@ static void test_sigstop_under_load(void **state)
 	snprintf(cmd, sizeof(cmd), "'%s' --target %s --sources %u --count %u --rate %u --batch 1 "
 		 "--payload 200 >/dev/null", it_path("SLUICE_GEN"), daemon_.listen, SOURCES, EVENTS,
 		 RATE);
-	gen = fork();
-	assert_true(gen >= 0);
-	if (gen == 0) {
-		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-		_exit(127);
-	}
+	gen = it_spawn(cmd);
+	assert_true(gen > 0);
 	sleep(5);
 	assert_int_equal(kill(daemon_.pid, SIGSTOP), 0);
 	sleep(30);

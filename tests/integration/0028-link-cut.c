@@ -123,12 +123,8 @@ static void test_link_cut(void **state)
 	assert_int_equal(it_daemon_start(&daemon_, boot, topic, NULL), 0);
 	snprintf(cmd, sizeof(cmd), "'%s' --target %s --sources %u --count %u --rate %u --batch 1 "
 		 ">/dev/null", it_path("SLUICE_GEN"), daemon_.listen, SOURCES, EVENTS, RATE);
-	gen = fork();
-	assert_true(gen >= 0);
-	if (gen == 0) {
-		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-		_exit(127);
-	}
+	gen = it_spawn(cmd);
+	assert_true(gen > 0);
 	/* Replication is flowing before the cut. */
 	deadline = it_now_ms() + 30000;
 	while (stat_u64("events_replicated") < RATE && it_now_ms() < deadline)

@@ -62,6 +62,21 @@ int it_run(const char *cmd, char *out, size_t size)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+pid_t it_spawn(const char *cmd)
+{
+	char line[4096];
+	pid_t pid;
+
+	if (snprintf(line, sizeof(line), "exec %s", cmd) >= (int)sizeof(line))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		execl("/bin/sh", "sh", "-c", line, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
 int it_sh(const char *fmt, ...)
 {
 	char cmd[1024], out[4096];
@@ -214,17 +229,13 @@ int it_daemon_start(struct it_daemon *d, const char *kafka, const char *topic,
 	/* No canary unless a test asks (extra comes later and wins): tests
 	 * count exactly what reaches their logs and topics. 0022 tests it. */
 	snprintf(cmd, sizeof(cmd),
-		 "exec '%s' %s -- --data-dir '%s/data' --listen %s --admin-socket '%s' "
+		 "'%s' %s -- --data-dir '%s/data' --listen %s --admin-socket '%s' "
 		 "--kafka '%s' --topic '%s' --canary-interval-s 0 %s >>'%s' 2>&1",
 		 it_path("SLUICED"), d->eal_args, d->dir, d->listen, d->sock, kafka, topic,
 		 extra ? extra : "", d->log);
-	d->pid = fork();
+	d->pid = it_spawn(cmd);
 	if (d->pid < 0)
 		return -1;
-	if (d->pid == 0) {
-		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-		_exit(127);
-	}
 	deadline = it_now_ms() + 20000;
 	while (it_now_ms() < deadline) {
 		if (admin_request(d->sock, "ping", NULL, 500) == 0)

@@ -29,6 +29,10 @@ int it_run(const char *cmd, char *out, size_t size);
  * command and its output. Returns the exit status, or -1. */
 int it_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Starts a shell command in the background (the shell execs it, so the pid
+ * is the command's, for kill and waitpid); returns the pid, or -1. */
+pid_t it_spawn(const char *cmd);
+
 /* Exits 77 (skip), naming it, when kcat, java or mvn is missing: the local
  * broker cannot run here. */
 void it_kafka_tools_or_skip(void);
