@@ -1,0 +1,231 @@
+/* Source health: gaps, duplicates, reordering, stale numbers, restarts,
+ * late and ahead clocks on crafted sequences; the window wrapping many
+ * times; eviction of the least recently seen under a full table. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include <cmocka.h>
+
+#include "dataplane/srcstat.h"
+
+#define SEC 1000000000ull
+#define T0 (1800000000ull * SEC)
+
+static struct srcstat *table(uint32_t capacity)
+{
+	struct srcstat_config cfg = { .capacity = capacity, .late_ns = SEC, .ahead_ns = SEC };
+	struct srcstat *t;
+
+	assert_int_equal(srcstat_new(&t, &cfg), 0);
+	return t;
+}
+
+/* Frames of one source with these numbers, on time. */
+static unsigned feed(struct srcstat *t, uint64_t id, const uint64_t *seqs, size_t n)
+{
+	unsigned all = 0;
+
+	for (size_t i = 0; i < n; i++)
+		all |= srcstat_observe(t, id, seqs[i], T0 + i, T0 + i + 1000, 10);
+	return all;
+}
+
+static void test_gaps_dups_reorder(void **state)
+{
+	static const uint64_t seqs[] = { 0, 1, 2, 5, 6, 6, 4, 9, 1, 7 };
+	struct srcstat *t = table(16);
+	const struct srcstat_source *s;
+
+	(void)state;
+	feed(t, 42, seqs, 3);
+	assert_int_equal(srcstat_observe(t, 42, 5, T0, T0, 10), SRCSTAT_GAP);        /* 3, 4 */
+	assert_int_equal(srcstat_observe(t, 42, 6, T0, T0, 10), 0);
+	assert_int_equal(srcstat_observe(t, 42, 6, T0, T0, 10), SRCSTAT_DUP);
+	assert_int_equal(srcstat_observe(t, 42, 4, T0, T0, 10), SRCSTAT_REORDERED);  /* 4 found */
+	assert_int_equal(srcstat_observe(t, 42, 9, T0, T0, 10), SRCSTAT_GAP);        /* 7, 8 */
+	assert_int_equal(srcstat_observe(t, 42, 1, T0, T0, 10), SRCSTAT_DUP);
+	assert_int_equal(srcstat_observe(t, 42, 7, T0, T0, 10), SRCSTAT_REORDERED);
+	s = srcstat_find(t, 42);
+	assert_non_null(s);
+	assert_int_equal(s->events, 10);
+	assert_int_equal(s->bytes, 100);
+	assert_int_equal(s->seq_high, 9);
+	assert_int_equal(s->gaps, 2);        /* 3 and 8 never came */
+	assert_int_equal(s->dups, 2);
+	assert_int_equal(s->reordered, 2);
+	assert_int_equal(s->stale, 0);
+	srcstat_free(t);
+}
+
+/* 100,000 numbers through a 256-number window: every 10th sent twice,
+ * every 7th held back 100 places, every 1000th never sent. */
+static void test_window_wraps(void **state)
+{
+	struct srcstat *t = table(4);
+	const struct srcstat_source *s;
+	uint64_t sent = 0, missing = 0, dups = 0, held = 0;
+
+	(void)state;
+	for (uint64_t n = 0; n < 100000; n++) {
+		uint64_t late = n - 100;  /* held back at its turn, sent now */
+
+		if (n >= 100 && late % 7 == 3 && late % 1000 != 999) {
+			assert_int_equal(srcstat_observe(t, 7, late, T0, T0, 1), SRCSTAT_REORDERED);
+			sent++;
+		}
+		if (n % 1000 == 999) {
+			missing++;
+			continue;
+		}
+		if (n % 7 == 3 && n + 100 < 100000) {
+			held++;
+			continue;
+		}
+		srcstat_observe(t, 7, n, T0, T0, 1);
+		sent++;
+		if (n % 10 == 0) {
+			srcstat_observe(t, 7, n, T0, T0, 1);
+			dups++;
+		}
+	}
+	s = srcstat_find(t, 7);
+	assert_non_null(s);
+	assert_int_equal(s->events, sent + dups);
+	assert_int_equal(s->dups, dups);
+	assert_int_equal(s->reordered, held);
+	assert_int_equal(s->gaps, missing - 1);  /* 99,999: nothing came after to miss it */
+	assert_int_equal(s->stale, 0);
+	srcstat_free(t);
+}
+
+static void test_stale_and_restart(void **state)
+{
+	struct srcstat *t = table(4);
+	const struct srcstat_source *s;
+
+	(void)state;
+	srcstat_observe(t, 1, 1000, T0, T0, 1);
+	assert_int_equal(srcstat_observe(t, 1, 600, T0, T0, 1), SRCSTAT_STALE);
+	assert_int_equal(srcstat_observe(t, 1, 999, T0, T0, 1), SRCSTAT_REORDERED);
+	/* The device rebooted: numbering from 0 again. */
+	assert_int_equal(srcstat_observe(t, 1, 0, T0, T0, 1), 0);
+	assert_int_equal(srcstat_observe(t, 1, 1, T0, T0, 1), 0);
+	assert_int_equal(srcstat_observe(t, 1, 2, T0, T0, 1), 0);
+	s = srcstat_find(t, 1);
+	assert_int_equal(s->seq_high, 2);
+	assert_int_equal(s->stale, 1);
+	assert_int_equal(s->dups, 0);
+	srcstat_free(t);
+}
+
+static void test_late_ahead_offset(void **state)
+{
+	struct srcstat *t = table(4);
+	const struct srcstat_source *s;
+
+	(void)state;
+	/* Arrival 2 s after the event: late; event 2 s after arrival: ahead. */
+	assert_int_equal(srcstat_observe(t, 5, 0, T0, T0 + 2 * SEC, 1), SRCSTAT_NEW | SRCSTAT_LATE);
+	assert_int_equal(srcstat_observe(t, 5, 1, T0 + 2 * SEC, T0, 1), SRCSTAT_AHEAD);
+	assert_int_equal(srcstat_observe(t, 5, 2, T0, T0 + SEC / 2, 1), 0);
+	/* A device 300 ms behind, steadily: the offset settles there. */
+	for (uint64_t n = 3; n < 400; n++)
+		srcstat_observe(t, 6, n, T0 + n * SEC, T0 + n * SEC + 300000000ull, 1);
+	s = srcstat_find(t, 6);
+	assert_true(s->offset_ns > 299000000 && s->offset_ns < 301000000);
+	assert_int_equal(s->late, 0);
+	s = srcstat_find(t, 5);
+	assert_int_equal(s->late, 1);
+	assert_int_equal(s->ahead, 1);
+	srcstat_free(t);
+}
+
+static void test_eviction_least_recent(void **state)
+{
+	struct srcstat *t = table(4);
+	const struct srcstat_source *s;
+	uint32_t cursor = 0;
+
+	(void)state;
+	for (uint64_t id = 1; id <= 4; id++)
+		srcstat_observe(t, id, 0, T0, T0, 1);
+	srcstat_observe(t, 1, 1, T0, T0, 1);    /* 2 is now the least recent */
+	assert_int_equal(srcstat_observe(t, 5, 0, T0, T0, 1), SRCSTAT_NEW);
+	assert_int_equal(srcstat_evictions(t), 1);
+	assert_int_equal(srcstat_count(t), 4);
+	assert_null(srcstat_find(t, 2));
+	assert_non_null(srcstat_find(t, 1));
+	assert_int_equal(srcstat_find(t, 1)->events, 2);
+	/* Most recent first: 5, 1, 4, 3. */
+	static const uint64_t order[] = { 5, 1, 4, 3 };
+
+	for (int i = 0; i < 4; i++) {
+		s = srcstat_next(t, &cursor);
+		assert_non_null(s);
+		assert_int_equal(s->source_id, order[i]);
+	}
+	assert_null(srcstat_next(t, &cursor));
+	srcstat_free(t);
+}
+
+/* Heavy churn through a small table: every source the recency list holds
+ * is found by its id, no other is, and the counts add up. */
+static void test_churn_consistent(void **state)
+{
+	struct srcstat *t = table(64);
+	uint64_t x = 88172645463325252ull, distinct = 0;
+
+	(void)state;
+	for (int i = 0; i < 200000; i++) {
+		uint64_t id;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		id = x % 32768;
+		if (srcstat_observe(t, id, (uint64_t)i, T0, T0, 1) & SRCSTAT_NEW)
+			distinct++;
+	}
+	assert_int_equal(srcstat_count(t), 64);
+	assert_int_equal(srcstat_evictions(t), distinct - 64);
+	uint32_t cursor = 0, n = 0;
+	const struct srcstat_source *s;
+
+	while ((s = srcstat_next(t, &cursor)) != NULL) {
+		assert_ptr_equal(srcstat_find(t, s->source_id), s);
+		n++;
+	}
+	assert_int_equal(n, 64);
+	srcstat_free(t);
+}
+
+static void test_capacity_bounds(void **state)
+{
+	struct srcstat_config cfg = { .capacity = 0 };
+	struct srcstat *t;
+
+	(void)state;
+	assert_int_equal(srcstat_new(&t, &cfg), -EINVAL);
+	cfg.capacity = SRCSTAT_CAPACITY_MAX + 1;
+	assert_int_equal(srcstat_new(&t, &cfg), -EINVAL);
+	assert_null(t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_gaps_dups_reorder),
+		cmocka_unit_test(test_window_wraps),
+		cmocka_unit_test(test_stale_and_restart),
+		cmocka_unit_test(test_late_ahead_offset),
+		cmocka_unit_test(test_eviction_least_recent),
+		cmocka_unit_test(test_churn_consistent),
+		cmocka_unit_test(test_capacity_bounds),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
