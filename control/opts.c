@@ -133,6 +133,15 @@ static const struct opt_def opt_table[] = {
 	{ "dlq-bytes-per-s", OPT_U64, OFF(dlq_bytes_per_s), 0, 1000000000, "1048576", NULL,
 	  false, "bytes of dead letters per second written from all senders, the same way; "
 	  "0: no limit" },
+	{ "sources-max", OPT_U64, OFF(sources_max), 0, 16777216, "65536", NULL, false,
+	  "source health: devices each worker keeps sequence and clock counts for, the least "
+	  "recently seen making room (counted); 0: off" },
+	{ "late-ms", OPT_U64, OFF(late_ms), 0, 86400000, "5000", NULL, false,
+	  "source health: an event arriving more than this after its event time is late; 0: "
+	  "not counted" },
+	{ "clock-ahead-ms", OPT_U64, OFF(clock_ahead_ms), 0, 86400000, "1000", NULL, false,
+	  "source health: an event time more than this after arrival counts as the device's "
+	  "clock ahead; 0: not counted" },
 	{ "vlans", OPT_STR, OFF(vlans), 0, 255, "", NULL, false,
 	  "dpdk: accepted VLAN ids, e.g. 0,100 (0: untagged); empty: any" },
 	{ "rx-desc", OPT_U64, OFF(rx_desc), 64, 32768, "1024", NULL, false,

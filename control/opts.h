@@ -55,6 +55,9 @@ struct sluiced_config {
 	char allow[1000];
 	uint64_t dlq_rate_per_source;
 	uint64_t dlq_bytes_per_s;
+	uint64_t sources_max;
+	uint64_t late_ms;
+	uint64_t clock_ahead_ms;
 	uint64_t rx_desc;
 	uint64_t tx_desc;
 	uint64_t frag_flows;

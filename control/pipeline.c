@@ -111,6 +111,9 @@ int pipeline_open(struct daemon *d)
 							    d->cfg.workers
 						  : 0,
 			.raw_seq_base = d->start_epoch << 40,
+			.sources_max = (uint32_t)d->cfg.sources_max,
+			.late_ns = d->cfg.late_ms * 1000000,
+			.ahead_ns = d->cfg.clock_ahead_ms * 1000000,
 		};
 
 		d->workers[i] = worker_create(&wc);

@@ -283,6 +283,8 @@ int repl_produce(struct repl *r, unsigned k, const struct log_record *rec, uint6
 	rd_kafka_header_add(hdrs, "appliance-id", -1, r->cfg.appliance_id, -1);
 	if (rec->flags & LOG_RECORD_FLAG_CANARY)
 		rd_kafka_header_add(hdrs, "canary", -1, "1", 1);
+	if (rec->flags & LOG_RECORD_FLAG_DUP)
+		rd_kafka_header_add(hdrs, "dup", -1, "1", 1);
 	if (k == LOG_KIND_DLQ) {
 		rd_kafka_header_add(hdrs, "dlq-reason", -1,
 				    log_dlq_reason_name(rec->dlq_reason), -1);

@@ -60,8 +60,22 @@ static void stats_collect_workers(const struct daemon *d, struct stats_snapshot 
 		s->replies_sent[r] = qs.replies[r];
 	for (int i = 0; i < SOURCE_DROPS; i++)
 		s->drops[STATS_DROP_PACKET + i] = qs.drops[i];
-	for (unsigned i = 0; i < d->worker_count; i++)
+	for (unsigned i = 0; i < d->worker_count; i++) {
+		const struct srcstat_totals *t;
+
 		stats_add_worker(&d->workers[i]->stats, s, &s->frames_received);
+		if (!d->workers[i]->sources)
+			continue;
+		t = srcstat_totals(d->workers[i]->sources);
+		s->sources_tracked += counter_get(&t->tracked);
+		s->source_evictions += counter_get(&t->evictions);
+		s->source_gaps += counter_get(&t->gaps);
+		s->source_dups += counter_get(&t->dups);
+		s->source_reordered += counter_get(&t->reordered);
+		s->source_stale += counter_get(&t->stale);
+		s->source_late += counter_get(&t->late);
+		s->source_ahead += counter_get(&t->ahead);
+	}
 	/* The replayer's frames are replayed, not received. */
 	if (d->replayer)
 		stats_add_worker(&d->replayer->stats, s, &s->frames_replayed);
@@ -241,6 +255,18 @@ static const struct {
 	COUNTER(clock_jumps, "steps of the wall clock of a second or more (arrival times follow "
 			     "them; retention does not)"),
 	COUNTER(raw_seq_evictions, "raw-mode senders whose numbering restarted"),
+	GAUGE(sources_tracked, "devices in the workers' source tables (--sources-max each)"),
+	COUNTER(source_evictions, "devices dropped from a full source table, least recently "
+				  "seen first"),
+	GAUGE(source_gaps, "sequence numbers devices skipped and did not send since: loss "
+			   "before sluice"),
+	COUNTER(source_dups, "sequence numbers a device sent again within the window (kept, "
+			     "Kafka header dup=1)"),
+	COUNTER(source_reordered, "sequence numbers that came after a higher one, within the "
+				  "window"),
+	COUNTER(source_stale, "sequence numbers older than the window"),
+	COUNTER(source_late, "events that arrived more than --late-ms after their event time"),
+	COUNTER(source_ahead, "events whose time was more than --clock-ahead-ms after arrival"),
 	GAUGE(latency_durable_p50_us, "arrival to durable, median (within 10 %), microseconds"),
 	GAUGE(latency_durable_p95_us, "arrival to durable, 95th percentile, microseconds"),
 	GAUGE(latency_durable_p99_us, "arrival to durable, 99th percentile, microseconds"),

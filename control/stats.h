@@ -74,6 +74,10 @@ struct stats_snapshot {
 	uint64_t indexes_rebuilt, segments_quarantined, records_quarantined;
 	uint64_t recovery_us;
 	uint64_t raw_seq_evictions;
+	/* source health, summed over the workers' tables */
+	uint64_t sources_tracked, source_evictions;
+	uint64_t source_gaps, source_dups, source_reordered, source_stale;
+	uint64_t source_late, source_ahead;
 	uint64_t latency_durable_p50_us, latency_durable_p95_us, latency_durable_p99_us,
 		latency_durable_p999_us;
 	uint64_t latency_kafka_ack_p50_us, latency_kafka_ack_p95_us, latency_kafka_ack_p99_us,

@@ -20,6 +20,7 @@ struct srcstat {
 	uint32_t mask;                   /* slots - 1 */
 	unsigned shift;                  /* 64 - log2(slots) */
 	uint64_t evictions;
+	struct srcstat_totals sum;
 };
 
 static uint32_t srcstat_home(const struct srcstat *t, uint64_t id)
@@ -129,12 +130,15 @@ static uint32_t srcstat_take(struct srcstat *t)
 {
 	uint32_t e;
 
-	if (t->count < t->cfg.capacity)
+	if (t->count < t->cfg.capacity) {
+		counter_set(&t->sum.tracked, t->count + 1u);
 		return t->count++;
+	}
 	e = t->tail;
 	srcstat_unlink(t, e);
 	srcstat_slot_delete(t, srcstat_slot(t, t->src[e].source_id));
 	t->evictions++;
+	counter_add(&t->sum.evictions, 1);
 	return e;
 }
 
@@ -150,14 +154,16 @@ static void srcstat_set(struct srcstat_source *s, uint64_t seq, bool on)
 	*w = on ? *w | bit : *w & ~bit;
 }
 
-static unsigned srcstat_seq(struct srcstat_source *s, uint64_t seq)
+static unsigned srcstat_seq(struct srcstat_totals *sum, struct srcstat_source *s, uint64_t seq)
 {
 	uint64_t d;
 
 	if (seq > s->seq_high) {
 		d = seq - s->seq_high;
-		if (d > 1)
+		if (d > 1) {
 			s->gaps += d - 1;
+			counter_add(&sum->gaps, d - 1);
+		}
 		if (d >= SRCSTAT_WINDOW)
 			memset(s->window, 0, sizeof(s->window));
 		else
@@ -178,16 +184,21 @@ static unsigned srcstat_seq(struct srcstat_source *s, uint64_t seq)
 			return 0;
 		}
 		s->stale++;
+		counter_add(&sum->stale, 1);
 		return SRCSTAT_STALE;
 	}
 	if (srcstat_bit(s, seq)) {
 		s->dups++;
+		counter_add(&sum->dups, 1);
 		return SRCSTAT_DUP;
 	}
 	srcstat_set(s, seq, true);
 	s->reordered++;
-	if (s->gaps)
+	counter_add(&sum->reordered, 1);
+	if (s->gaps) {
 		s->gaps--;  /* it was counted missing when skipped */
+		counter_set(&sum->gaps, counter_get(&sum->gaps) - 1);
+	}
 	return SRCSTAT_REORDERED;
 }
 
@@ -203,7 +214,7 @@ unsigned srcstat_observe(struct srcstat *t, uint64_t source_id, uint64_t seq,
 		e = t->slots[i] - 1;
 		srcstat_unlink(t, e);
 		s = &t->src[e];
-		v |= srcstat_seq(s, seq);
+		v |= srcstat_seq(&t->sum, s, seq);
 		s->offset_ns += (off - s->offset_ns) / 16;
 	} else {
 		e = srcstat_take(t);
@@ -224,10 +235,12 @@ unsigned srcstat_observe(struct srcstat *t, uint64_t source_id, uint64_t seq,
 	s->last_ns = arrival_ns;
 	if (t->cfg.late_ns && off > 0 && (uint64_t)off > t->cfg.late_ns) {
 		s->late++;
+		counter_add(&t->sum.late, 1);
 		v |= SRCSTAT_LATE;
 	}
 	if (t->cfg.ahead_ns && off < 0 && (uint64_t)-off > t->cfg.ahead_ns) {
 		s->ahead++;
+		counter_add(&t->sum.ahead, 1);
 		v |= SRCSTAT_AHEAD;
 	}
 	return v;
@@ -248,6 +261,11 @@ uint32_t srcstat_count(const struct srcstat *t)
 uint64_t srcstat_evictions(const struct srcstat *t)
 {
 	return t->evictions;
+}
+
+const struct srcstat_totals *srcstat_totals(const struct srcstat *t)
+{
+	return &t->sum;
 }
 
 const struct srcstat_source *srcstat_next(const struct srcstat *t, uint32_t *cursor)

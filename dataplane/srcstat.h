@@ -20,6 +20,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "platform/counter.h"
+
 #define SRCSTAT_WINDOW 256u              /* sequence numbers behind the highest */
 #define SRCSTAT_CAPACITY_MAX (16u << 20)
 
@@ -44,6 +46,13 @@ struct srcstat_source {
 	uint64_t window[SRCSTAT_WINDOW / 64];  /* bit (seq % WINDOW): seen */
 };
 
+/* The table's sums, readable from the control plane while the worker adds. */
+struct srcstat_totals {
+	counter_t gaps, dups, reordered, stale, late, ahead;
+	counter_t tracked;     /* sources in the table */
+	counter_t evictions;
+};
+
 struct srcstat_config {
 	uint32_t capacity;               /* sources; 1 .. SRCSTAT_CAPACITY_MAX */
 	uint64_t late_ns;
@@ -65,6 +74,7 @@ const struct srcstat_source *srcstat_find(const struct srcstat *t, uint64_t sour
 
 uint32_t srcstat_count(const struct srcstat *t);
 uint64_t srcstat_evictions(const struct srcstat *t);
+const struct srcstat_totals *srcstat_totals(const struct srcstat *t);
 
 /* Sources from the most recently seen: *cursor 0 to start; returns NULL
  * after the last. */

@@ -30,6 +30,15 @@ struct worker *worker_create(const struct worker_config *cfg)
 		return NULL;
 	memset(w, 0, sizeof(*w));
 	w->cfg = *cfg;
+	if (cfg->sources_max && cfg->mode != WORKER_MODE_RAW) {
+		struct srcstat_config sc = { .capacity = cfg->sources_max, .late_ns = cfg->late_ns,
+					     .ahead_ns = cfg->ahead_ns };
+
+		if (srcstat_new(&w->sources, &sc) < 0) {
+			free(w);
+			return NULL;
+		}
+	}
 	return w;
 }
 
@@ -40,6 +49,7 @@ void worker_destroy(struct worker *w)
 	for (int k = 0; k < LOG_KINDS; k++)
 		if (w->cur[k])
 			pool_put(w->cfg.pool, w->cur[k]);
+	srcstat_free(w->sources);
 	free(w);
 }
 
@@ -254,6 +264,10 @@ void worker_handle(struct worker *w, const struct rx_pkt *pkt)
 		rec.event_time_ns = f->event_time_ns;
 		rec.payload = f->payload;
 		rec.payload_len = f->payload_len;
+		if (w->sources && !(f->flags & SLF_FLAG_CANARY) &&
+		    (srcstat_observe(w->sources, f->source_id, f->seq, f->event_time_ns,
+				     rec.arrival_ns, f->payload_len) & SRCSTAT_DUP))
+			rec.flags |= LOG_RECORD_FLAG_DUP;
 		worker_emit(w, LOG_KIND_EVENTS, &rec);
 	}
 	counter_add(&w->stats.frames_received, n + (fault.reason != SLF_OK));

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "dataplane/slf.h"
+#include "dataplane/srcstat.h"
 #include "dataplane/source.h"
 #include "platform/counter.h"
 #include "platform/queue.h"
@@ -85,6 +86,10 @@ struct worker_config {
 	 * drop (dlq_rate), still counted by reason. 0: no limit. */
 	uint64_t dlq_rate_source;
 	uint64_t dlq_bytes_rate;
+	/* Source health (SLF1 mode): sources tracked, 0: off; the late and
+	 * ahead bounds of srcstat.h. */
+	uint32_t sources_max;
+	uint64_t late_ns, ahead_ns;
 };
 
 struct worker_raw_slot {
@@ -104,6 +109,7 @@ struct worker {
 	struct worker_raw_slot raw[WORKER_RAW_SOURCES];
 	struct worker_bucket dlq_all;
 	struct worker_bucket dlq_source[WORKER_DLQ_SOURCES];
+	struct srcstat *sources;     /* NULL: source health off */
 };
 
 /* Allocates a worker; NULL on failure. */

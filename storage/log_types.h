@@ -49,6 +49,10 @@
 #define LOG_RECORD_HEADER_BYTES 40u
 #define LOG_BATCH_FLAG_ZSTD 0x1u
 #define LOG_RECORD_FLAG_CANARY 0x1u  /* as SLF1's flag: a canary event */
+/* Set by sluice, never by a frame (SLF1 refuses reserved flag bits): its
+ * source sent this sequence number before, within the window (Kafka
+ * header dup=1; kept, so at-least-once stays honest). */
+#define LOG_RECORD_FLAG_DUP 0x80u
 
 /* The largest payload a record holds: an SLF1 payload fills a UDP datagram
  * at most (65507 - 36), a raw or DLQ payload is one datagram (65507). */
