@@ -107,6 +107,50 @@ static void test_frames_and_dead_letter(void **state)
 	worker_destroy(w);
 }
 
+/* With source health on, a sequence number sent again is kept, flagged for
+ * Kafka's dup header, and counted; a skipped one is a gap. */
+static void test_source_health_dups_kept(void **state)
+{
+	struct worker_config wc = {
+		.queue = queue, .pool = pool, .mode = WORKER_MODE_SLF1,
+		.enqueue_retry_ns = 200000, .flush_ns = 1000000, .sources_max = 8,
+	};
+	struct worker *w = worker_create(&wc);
+	struct log_batchbuf *b = NULL;
+	struct log_record rec;
+	struct rx_pkt pkt = { .data = dgram, .peer_id = 9, .arrival_ns = 1234 };
+	const struct srcstat_totals *t;
+	uint32_t pos = 0;
+	uint8_t flags[6];
+
+	(void)state;
+	assert_non_null(w);
+	pkt.len = build(3, 4, 77, 10);   /* 10, 11, 12 */
+	worker_handle(w, &pkt);
+	pkt.len = build(3, 4, 77, 11);   /* 11 and 12 again, then 13 */
+	worker_handle(w, &pkt);
+	worker_flush(w, LOG_KIND_EVENTS);
+	assert_int_equal(drain(LOG_KIND_EVENTS, &b), 6);
+	for (int i = 0; i < 6; i++) {
+		pos += log_record_decode(b->data + pos, b->bytes - pos, &rec);
+		flags[i] = rec.flags;
+	}
+	pool_put(pool, b);
+	assert_int_equal(flags[0] | flags[1] | flags[2] | flags[5], 0);
+	assert_int_equal(flags[3], LOG_RECORD_FLAG_DUP);
+	assert_int_equal(flags[4], LOG_RECORD_FLAG_DUP);
+	pkt.len = build(1, 4, 77, 20);   /* 14..19 skipped */
+	worker_handle(w, &pkt);
+	worker_flush(w, LOG_KIND_EVENTS);
+	assert_int_equal(drain(LOG_KIND_EVENTS, NULL), 1);
+	t = srcstat_totals(w->sources);
+	assert_true(counter_get(&t->dups) == 2);
+	assert_true(counter_get(&t->gaps) == 6);
+	assert_true(counter_get(&t->tracked) == 1);
+	assert_true(counter_get(&w->stats.events_enqueued) == 7);
+	worker_destroy(w);
+}
+
 static void test_raw_mode_sequences(void **state)
 {
 	struct worker *w = make_worker(WORKER_MODE_RAW);
@@ -304,6 +348,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_disk_gate_counted),
 		cmocka_unit_test(test_frames_and_dead_letter),
+		cmocka_unit_test(test_source_health_dups_kept),
 		cmocka_unit_test(test_raw_mode_sequences),
 		cmocka_unit_test(test_queue_full_counted),
 		cmocka_unit_test(test_pool_empty_counted),
