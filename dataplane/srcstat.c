@@ -1,5 +1,6 @@
 /* Per-source sequence and clock accounting (see srcstat.h). The table is
- * open addressing with linear probing over entry indexes, deletions by
+ * open addressing with linear probing over (id, entry) pairs, so a probe
+ * compares ids without touching the entries, deletions by
  * backward shift (no tombstones, so lookups stay short however many
  * evictions), and an intrusive least-recently-seen list over the entries. */
 #include "dataplane/srcstat.h"
@@ -10,13 +11,18 @@
 
 #define SRCSTAT_NONE UINT32_MAX
 
+struct srcstat_slot {
+	uint64_t id;
+	uint32_t entry;                  /* entry + 1; 0: empty */
+};
+
 struct srcstat {
 	struct srcstat_config cfg;
 	struct srcstat_source *src;      /* cfg.capacity entries */
 	uint32_t *prev, *next;           /* the recency list, by entry */
 	uint32_t head, tail;             /* most and least recently seen */
 	uint32_t count;
-	uint32_t *slots;                 /* entry + 1; 0: empty */
+	struct srcstat_slot *slots;
 	uint32_t mask;                   /* slots - 1 */
 	unsigned shift;                  /* 64 - log2(slots) */
 	uint64_t evictions;
@@ -76,7 +82,7 @@ static uint32_t srcstat_slot(const struct srcstat *t, uint64_t id)
 {
 	uint32_t i = srcstat_home(t, id);
 
-	while (t->slots[i] && t->src[t->slots[i] - 1].source_id != id)
+	while (t->slots[i].entry && t->slots[i].id != id)
 		i = (i + 1) & t->mask;
 	return i;
 }
@@ -113,16 +119,16 @@ static void srcstat_slot_delete(struct srcstat *t, uint32_t i)
 		uint32_t k;
 
 		j = (j + 1) & t->mask;
-		if (!t->slots[j])
+		if (!t->slots[j].entry)
 			break;
-		k = srcstat_home(t, t->src[t->slots[j] - 1].source_id);
+		k = srcstat_home(t, t->slots[j].id);
 		/* Move j's entry to i unless its home lies cyclically in (i, j]. */
 		if (i <= j ? (k <= i || k > j) : (k <= i && k > j)) {
 			t->slots[i] = t->slots[j];
 			i = j;
 		}
 	}
-	t->slots[i] = 0;
+	t->slots[i].entry = 0;
 }
 
 /* A new source's entry: a free one, or the least recently seen's. */
@@ -202,6 +208,11 @@ static unsigned srcstat_seq(struct srcstat_totals *sum, struct srcstat_source *s
 	return SRCSTAT_REORDERED;
 }
 
+void srcstat_prefetch(const struct srcstat *t, uint64_t source_id)
+{
+	__builtin_prefetch(&t->slots[srcstat_home(t, source_id)]);
+}
+
 unsigned srcstat_observe(struct srcstat *t, uint64_t source_id, uint64_t seq,
 			 uint64_t event_ns, uint64_t arrival_ns, uint32_t bytes)
 {
@@ -210,16 +221,15 @@ unsigned srcstat_observe(struct srcstat *t, uint64_t source_id, uint64_t seq,
 	struct srcstat_source *s;
 	unsigned v = 0;
 
-	if (t->slots[i]) {
-		e = t->slots[i] - 1;
-		srcstat_unlink(t, e);
+	if (t->slots[i].entry) {
+		e = t->slots[i].entry - 1;
 		s = &t->src[e];
 		v |= srcstat_seq(&t->sum, s, seq);
 		s->offset_ns += (off - s->offset_ns) / 16;
 	} else {
 		e = srcstat_take(t);
 		i = srcstat_slot(t, source_id);  /* an eviction may have moved it */
-		t->slots[i] = e + 1;
+		t->slots[i] = (struct srcstat_slot){ .id = source_id, .entry = e + 1 };
 		s = &t->src[e];
 		memset(s, 0, sizeof(*s));
 		s->source_id = source_id;
@@ -228,8 +238,12 @@ unsigned srcstat_observe(struct srcstat *t, uint64_t source_id, uint64_t seq,
 		srcstat_set(s, seq, true);
 		s->offset_ns = off;
 		v |= SRCSTAT_NEW;
+		srcstat_push_head(t, e);
 	}
-	srcstat_push_head(t, e);
+	if (t->head != e) {  /* a burst from one device moves nothing */
+		srcstat_unlink(t, e);
+		srcstat_push_head(t, e);
+	}
 	s->events++;
 	s->bytes += bytes;
 	s->last_ns = arrival_ns;
@@ -250,7 +264,7 @@ const struct srcstat_source *srcstat_find(const struct srcstat *t, uint64_t sour
 {
 	uint32_t i = srcstat_slot(t, source_id);
 
-	return t->slots[i] ? &t->src[t->slots[i] - 1] : NULL;
+	return t->slots[i].entry ? &t->src[t->slots[i].entry - 1] : NULL;
 }
 
 uint32_t srcstat_count(const struct srcstat *t)

@@ -65,6 +65,11 @@ struct srcstat;
 int srcstat_new(struct srcstat **out, const struct srcstat_config *cfg);
 void srcstat_free(struct srcstat *t);
 
+/* Starts loading the table slot of source_id, a burst ahead of observe:
+ * with many devices the table is out of cache, and that load was most of
+ * the cost of tracking. */
+void srcstat_prefetch(const struct srcstat *t, uint64_t source_id);
+
 /* Accounts one frame; returns its srcstat_verdict bits. */
 unsigned srcstat_observe(struct srcstat *t, uint64_t source_id, uint64_t seq,
 			 uint64_t event_ns, uint64_t arrival_ns, uint32_t bytes);

@@ -10,6 +10,7 @@
 #include <rte_pause.h>
 
 #include "platform/clock.h"
+#include "platform/le.h"
 
 #define WORKER_SPIN_STEPS 256
 #define WORKER_SLEEP_STEP_NS 20000ull
@@ -355,6 +356,16 @@ static bool worker_batch_old(const struct worker *w, uint64_t now_ns)
 	return false;
 }
 
+void worker_handle_burst(struct worker *w, const struct rx_pkt *pkts, uint16_t n)
+{
+	if (w->sources)
+		for (uint16_t i = 0; i < n; i++)
+			if (pkts[i].len >= SLF_HEADER_BYTES)
+				srcstat_prefetch(w->sources, le_get64(pkts[i].data + 8));
+	for (uint16_t i = 0; i < n; i++)
+		worker_handle(w, &pkts[i]);
+}
+
 int worker_run(void *arg)
 {
 	struct worker *w = arg;
@@ -363,8 +374,7 @@ int worker_run(void *arg)
 	while (!atomic_load_explicit(&w->stop, memory_order_relaxed)) {
 		n = w->cfg.ops->rx_burst(w->cfg.source, w->cfg.index, w->pkts,
 					 SOURCE_BURST_MAX);
-		for (uint16_t i = 0; i < n; i++)
-			worker_handle(w, &w->pkts[i]);
+		worker_handle_burst(w, w->pkts, n);
 		counter_add(&w->stats.bursts, 1);
 		if (atomic_load_explicit(&w->inject.len, memory_order_relaxed))
 			worker_take_inject(w);

@@ -118,6 +118,9 @@ struct worker *worker_create(const struct worker_config *cfg);
 int worker_run(void *arg);
 /* Handles one received datagram (the loop's body; exposed for tests). */
 void worker_handle(struct worker *w, const struct rx_pkt *pkt);
+/* Handles a burst: the source table slots of its first frames are
+ * prefetched, then each datagram is handled. */
+void worker_handle_burst(struct worker *w, const struct rx_pkt *pkts, uint16_t n);
 /* Hands the worker one SLF1 datagram whose frames carry the canary flag;
  * it enters the parser on the worker's next pass, timed from there, in a
  * batch of its own. -EBUSY while the last one is not taken, -EMSGSIZE. */
