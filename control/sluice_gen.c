@@ -2,7 +2,9 @@
  * over UDP with sendmmsg: N sources with their own sequences, a rate, a
  * payload size, several frames per datagram, and a per-mille of deliberately
  * broken frames (each the last of its datagram, so the frames before it stay
- * valid). Prints what it sent as key=value lines. */
+ * valid). For source health, a device's numbering can skip, repeat or swap
+ * numbers and its clock can run off. Prints what it sent as key=value
+ * lines. */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -29,8 +31,13 @@ struct gen {
 	uint32_t payload, batch, faults_permille;
 	uint16_t schema;
 	FILE *broken_list;
+	/* per device: every Nth number not sent, sent twice, or pairs from each
+	 * Nth swapped (0: none); event times this far from the clock */
+	uint64_t skip_every, repeat_every, reorder_every;
+	int64_t clock_offset_ns;
 	/* results */
 	uint64_t datagrams, frames, valid, broken, send_errors;
+	uint64_t skipped, repeated, swapped;
 	uint64_t broken_by_reason[SLF_REASONS];
 };
 
@@ -82,12 +89,24 @@ static uint32_t gen_datagram(struct gen *g, uint64_t *k, uint8_t *buf, uint8_t *
 	while (n < g->batch && *k < g->count) {
 		uint64_t e = *k, src = e % g->sources, seq = e / g->sources;
 		uint64_t h = gen_hash(e ^ g->seed);
+		uint64_t sent_seq = seq;
+		uint32_t size;
+
+		if (g->skip_every && seq % g->skip_every == g->skip_every - 1) {
+			(*k)++;
+			g->skipped++;
+			continue;
+		}
+		if (g->reorder_every && seq % g->reorder_every < 2) {
+			sent_seq = seq % g->reorder_every == 0 ? seq + 1 : seq - 1;
+			g->swapped += seq % g->reorder_every;  /* a pair counted once */
+		}
 		struct slf_frame f = {
 			.schema_id = g->schema, .payload_len = (uint16_t)g->payload,
-			.source_id = g->source_base + src, .seq = g->seq_base + seq,
-			.event_time_ns = clock_real_ns(), .payload = payload,
+			.source_id = g->source_base + src, .seq = g->seq_base + sent_seq,
+			.event_time_ns = clock_real_ns() + (uint64_t)g->clock_offset_ns,
+			.payload = payload,
 		};
-		uint32_t size;
 
 		memcpy(payload, &e, sizeof(e) < g->payload ? sizeof(e) : g->payload);
 		size = slf_encode(buf + len, SLF_DATAGRAM_BYTES_MAX - len, &f);
@@ -109,6 +128,13 @@ static uint32_t gen_datagram(struct gen *g, uint64_t *k, uint8_t *buf, uint8_t *
 		}
 		len += size;
 		g->valid++;
+		if (g->repeat_every && seq % g->repeat_every == g->repeat_every - 1) {
+			size = slf_encode(buf + len, SLF_DATAGRAM_BYTES_MAX - len, &f);
+			len += size;
+			g->repeated += size > 0;
+			g->frames += size > 0;
+			g->valid += size > 0;
+		}
 	}
 	return len;
 }
@@ -138,6 +164,8 @@ static int gen_run(struct gen *g)
 		while (n < burst && k < g->count) {
 			iovs[n].iov_base = bufs[n];
 			iovs[n].iov_len = gen_datagram(g, &k, bufs[n], payload);
+			if (iovs[n].iov_len == 0)
+				continue;  /* its events were all left out (--skip-every) */
 			memset(&msgs[n], 0, sizeof(msgs[n]));
 			msgs[n].msg_hdr.msg_iov = &iovs[n];
 			msgs[n].msg_hdr.msg_iovlen = 1;
@@ -172,6 +200,8 @@ static int gen_run(struct gen *g)
 	       "\nbroken_frames=%" PRIu64 "\nsend_errors=%" PRIu64 "\nelapsed_s=%.3f\n"
 	       "events_per_s=%.0f\n", g->datagrams, g->frames, g->valid, g->broken,
 	       g->send_errors, secs, secs > 0 ? (double)g->frames / secs : 0.0);
+	printf("skipped=%" PRIu64 "\nrepeated=%" PRIu64 "\nswapped_pairs=%" PRIu64 "\n",
+	       g->skipped, g->repeated, g->swapped);
 	for (int r = 1; r < SLF_REASONS; r++)
 		printf("broken_%s=%" PRIu64 "\n", slf_reason_name((enum slf_reason)r),
 		       g->broken_by_reason[r]);
@@ -183,7 +213,13 @@ static void gen_usage(FILE *out)
 	fprintf(out, "usage: sluice-gen --target udp://ADDR:PORT --sources N --count N\n"
 		     "                  [--rate EPS] [--payload BYTES] [--batch FRAMES]\n"
 		     "                  [--faults PERMILLE] [--source-base N] [--seq-base N] [--schema N]\n"
-		     "                  [--seed N] [--broken-list FILE]\n");
+		     "                  [--seed N] [--broken-list FILE]\n"
+		     "                  [--skip-every N] [--repeat-every N] [--reorder-every N]\n"
+		     "                  [--clock-offset-ms MS]\n"
+		     "  --skip-every N     each device leaves out every Nth sequence number\n"
+		     "  --repeat-every N   ... sends every Nth number twice, back to back\n"
+		     "  --reorder-every N  ... swaps numbers 0,1 of every N (N >= 2)\n"
+		     "  --clock-offset-ms  event times this far from the clock (negative: behind)\n");
 }
 
 int main(int argc, char **argv)
@@ -196,6 +232,10 @@ int main(int argc, char **argv)
 		{ "seq-base", required_argument, NULL, 'Q' },
 		{ "schema", required_argument, NULL, 'S' }, { "seed", required_argument, NULL, 'e' },
 		{ "broken-list", required_argument, NULL, 'L' }, { "help", no_argument, NULL, 'h' },
+		{ "skip-every", required_argument, NULL, 'K' },
+		{ "repeat-every", required_argument, NULL, 'R' },
+		{ "reorder-every", required_argument, NULL, 'O' },
+		{ "clock-offset-ms", required_argument, NULL, 'C' },
 		{ 0 },
 	};
 	struct gen g = { .sources = 0, .count = 0, .payload = 100, .batch = 1 };
@@ -221,6 +261,23 @@ int main(int argc, char **argv)
 		case 'Q': rc = gen_u64("seq-base", optarg, 0, UINT64_MAX / 2, &g.seq_base); break;
 		case 'S': rc = gen_u64("schema", optarg, 0, 65535, &v); g.schema = (uint16_t)v; break;
 		case 'e': rc = gen_u64("seed", optarg, 0, UINT64_MAX, &g.seed); break;
+		case 'K': rc = gen_u64("skip-every", optarg, 2, 1u << 30, &g.skip_every); break;
+		case 'R': rc = gen_u64("repeat-every", optarg, 1, 1u << 30, &g.repeat_every); break;
+		case 'O': rc = gen_u64("reorder-every", optarg, 2, 1u << 30, &g.reorder_every); break;
+		case 'C': {
+			char *end;
+			long long ms;
+
+			errno = 0;
+			ms = strtoll(optarg, &end, 10);
+			if (errno || end == optarg || *end || ms < -86400000000ll || ms > 86400000000ll) {
+				fprintf(stderr, "sluice-gen: --clock-offset-ms '%s': must be a whole "
+						"number of ms within 1000 days either way\n", optarg);
+				rc = -EINVAL;
+			}
+			g.clock_offset_ns = ms * 1000000;
+			break;
+		}
 		case 'L':
 			g.broken_list = fopen(optarg, "w");
 			if (!g.broken_list) {

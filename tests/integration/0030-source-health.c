@@ -1,0 +1,86 @@
+/* 0030: source health end to end. sluice-gen plays five groups of ten
+ * devices, each group with one fault of its own: numbers left out, numbers
+ * sent twice, pairs swapped, a clock 10 s behind, a clock 3 s ahead. The
+ * daemon's totals are exactly what was played, duplicates are kept and
+ * flagged in the log, and nothing else is counted. */
+#include <inttypes.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "itest.h"
+
+#define DEVICES 10u
+#define PER_DEVICE 1000u
+
+IT_FIXTURE("it0030")
+
+static uint64_t play(unsigned group, const char *fault)
+{
+	char cmd[1024], out[4096];
+
+	snprintf(cmd, sizeof(cmd), "'%s' --target %s --sources %u --count %u --source-base %u "
+		 "--rate 20000 %s", it_path("SLUICE_GEN"), daemon_.listen, DEVICES,
+		 DEVICES * PER_DEVICE, group * 100, fault);
+	assert_int_equal(it_run(cmd, out, sizeof(out)), 0);
+	return it_kv_u64(out, "frames");
+}
+
+static void test_source_health(void **state)
+{
+	char cmd[512], out[64];
+	uint64_t frames = 0, deadline;
+
+	(void)state;
+	assert_int_equal(it_daemon_start(&daemon_, "none", topic,
+					 "--late-ms 5000 --clock-ahead-ms 1000"), 0);
+	frames += play(0, "--skip-every 10");        /* 9, 19, ... 999 left out */
+	frames += play(1, "--repeat-every 10");      /* 9, 19, ... 999 twice */
+	frames += play(2, "--reorder-every 10");     /* 1 before 0, 11 before 10, ... */
+	frames += play(3, "--clock-offset-ms -10000");
+	frames += play(4, "--clock-offset-ms 3000");
+	deadline = it_now_ms() + 30000;
+	do {
+		assert_int_equal(it_stats(&daemon_, json, sizeof(json)), 0);
+		if (it_json_u64(json, "events_durable") >= frames)
+			break;
+		usleep(100000);
+	} while (it_now_ms() < deadline);
+	fprintf(stderr, "0030: %" PRIu64 " frames sent: %s\n", frames, json);
+	assert_true(it_json_u64(json, "frames_received") == frames);
+	assert_true(it_json_u64(json, "events_durable") == frames);
+	assert_true(it_accounted(json, frames));
+	assert_true(it_json_u64(json, "sources_tracked") == 5 * DEVICES);
+	assert_true(it_json_u64(json, "source_evictions") == 0);
+	/* 999 is each device's last number: nothing after it shows it missing. */
+	assert_true(it_json_u64(json, "source_gaps") == DEVICES * (PER_DEVICE / 10 - 1));
+	assert_true(it_json_u64(json, "source_dups") == DEVICES * PER_DEVICE / 10);
+	assert_true(it_json_u64(json, "source_reordered") == DEVICES * PER_DEVICE / 10);
+	assert_true(it_json_u64(json, "source_stale") == 0);
+	assert_true(it_json_u64(json, "source_late") == DEVICES * PER_DEVICE);
+	assert_true(it_json_u64(json, "source_ahead") == DEVICES * PER_DEVICE);
+	assert_int_equal(it_daemon_stop(&daemon_, SIGTERM, 60), 0);
+
+	/* The duplicates are in the log, flagged (0x80). */
+	snprintf(cmd, sizeof(cmd), "'%s' log dump --data-dir '%s/data' --json | grep -c "
+		 "'\"flags\":128'", it_path("SLUICECTL"), daemon_.dir);
+	assert_int_equal(it_run(cmd, out, sizeof(out)), 0);
+	assert_int_equal(strtoull(out, NULL, 10), DEVICES * PER_DEVICE / 10);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_source_health, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
