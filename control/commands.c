@@ -12,6 +12,7 @@
 #include "control/daemon.h"
 #include "control/dlq_replay.h"
 #include "control/logtool.h"
+#include "control/sources.h"
 #include "control/stats.h"
 #include "platform/clock.h"
 #include "platform/plog.h"
@@ -144,6 +145,41 @@ static int cmd_dlq_replay(struct daemon *d, const struct cmd_req *r, FILE *out)
 	return 0;
 }
 
+/* "sources [top=N] [sort=K] [silent] [json]" */
+static int cmd_sources(struct daemon *d, const struct cmd_req *r, FILE *out)
+{
+	const char *args[CMD_WORDS_MAX];
+	struct sources_req rq;
+	char err[160];
+	int rc = sources_parse(args, cmd_args(r, 1, args), &rq, err, sizeof(err));
+
+	if (rc < 0) {
+		fprintf(out, "error: sources: %s\n", err);
+		return rc;
+	}
+	if (!d->cfg.sources_max || strcmp(d->cfg.mode, "raw") == 0) {
+		fputs("error: source health is off (--sources-max 0, or --mode raw)\n", out);
+		return -EINVAL;
+	}
+	return sources_render(d, &rq, out, r->json);
+}
+
+/* "source ID [json]" */
+static int cmd_source(struct daemon *d, const struct cmd_req *r, FILE *out)
+{
+	const char *arg = r->words[1];
+	char *stop;
+	uint64_t id;
+
+	errno = 0;
+	id = strtoull(arg, &stop, 10);
+	if (!*arg || *stop || errno || *arg == '-') {
+		fprintf(out, "error: source '%s': want a source id (a whole number)\n", arg);
+		return -EINVAL;
+	}
+	return source_render(d, id, out, r->json);
+}
+
 static int cmd_replication(struct daemon *d, const struct cmd_req *r, FILE *out)
 {
 	bool pause = strcmp(r->words[1], "pause") == 0;
@@ -167,6 +203,8 @@ static const struct cmd_def cmd_table[] = {
 	{ "stats", NULL, 0, false, cmd_stats },
 	{ "lag", NULL, 0, false, cmd_lag },
 	{ "segments", NULL, 0, false, cmd_segments },
+	{ "sources", NULL, UINT32_MAX, false, cmd_sources },
+	{ "source", NULL, 1, false, cmd_source },
 	{ "canary", NULL, 0, false, cmd_canary },
 	{ "dlq", NULL, 0, false, cmd_dlq_list },
 	{ "dlq", "list", 0, false, cmd_dlq_list },

@@ -142,6 +142,8 @@ static const struct opt_def opt_table[] = {
 	{ "clock-ahead-ms", OPT_U64, OFF(clock_ahead_ms), 0, 86400000, "1000", NULL, false,
 	  "source health: an event time more than this after arrival counts as the device's "
 	  "clock ahead; 0: not counted" },
+	{ "source-silence-s", OPT_U64, OFF(source_silence_s), 1, 86400000, "300", NULL, false,
+	  "source health: a device quiet this long is listed by sluicectl sources --silent" },
 	{ "vlans", OPT_STR, OFF(vlans), 0, 255, "", NULL, false,
 	  "dpdk: accepted VLAN ids, e.g. 0,100 (0: untagged); empty: any" },
 	{ "rx-desc", OPT_U64, OFF(rx_desc), 64, 32768, "1024", NULL, false,

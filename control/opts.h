@@ -58,6 +58,7 @@ struct sluiced_config {
 	uint64_t sources_max;
 	uint64_t late_ms;
 	uint64_t clock_ahead_ms;
+	uint64_t source_silence_s;
 	uint64_t rx_desc;
 	uint64_t tx_desc;
 	uint64_t frag_flows;

@@ -21,13 +21,17 @@ static void sluicectl_usage(FILE *out)
 		"                 [--reason any|short|magic|version|flags|length|crc]\n"
 		"                 [--as slf1|raw] [--json]\n"
 		"       sluicectl [--socket PATH] replication pause|resume [--json]\n"
+		"       sluicectl [--socket PATH] sources [--top N] [--sort gaps|dups|late|skew|rate]\n"
+		"                 [--silent] [--json]\n"
+		"       sluicectl [--socket PATH] source ID [--json]\n"
 		"       sluicectl log verify --data-dir DIR [--json]\n"
 		"       sluicectl log dump --data-dir DIR [--log events|dlq]\n"
 		"                          [--from OFFSET | --from-time NS|YYYY-MM-DDTHH:MM:SSZ]\n"
 		"                          [--count N] [--json]\n"
 		"  --socket defaults to $SLUICE_ADMIN_SOCKET or %s\n"
 		"  --json: status, stats, lag, canary, dlq replay, replication and log verify\n"
-		"  print one JSON document; segments, dlq list|show and log dump print JSON\n"
+		"  print one JSON document; segments, dlq list|show, sources, source and log\n"
+		"  dump print JSON\n"
 		"  Lines (one object per line; none when there is nothing).\n"
 		"  Exit status: 0 done; 1 the daemon refused or failed (its message on\n"
 		"  stderr), it is not reachable, or log verify found damage; 2 bad usage.\n",
@@ -70,6 +74,9 @@ int main(int argc, char **argv)
 	const char *words[4], *data_dir = NULL, *log = "events";
 	/* dlq replay's, as typed: the daemon checks them and names a bad one */
 	const char *from_arg = NULL, *count_arg = NULL, *reason = NULL, *as = NULL;
+	/* sources' */
+	const char *top = NULL, *sort = NULL;
+	int silent = 0;
 	unsigned long long count = UINT64_MAX;
 	struct logtool_from from = { 0 };
 	int nwords = 0, json = 0, rc;
@@ -90,6 +97,12 @@ int main(int argc, char **argv)
 			reason = argv[++i];
 		} else if (strcmp(argv[i], "--as") == 0 && i + 1 < argc) {
 			as = argv[++i];
+		} else if (strcmp(argv[i], "--top") == 0 && i + 1 < argc) {
+			top = argv[++i];
+		} else if (strcmp(argv[i], "--sort") == 0 && i + 1 < argc) {
+			sort = argv[++i];
+		} else if (strcmp(argv[i], "--silent") == 0) {
+			silent = 1;
 		} else if (strcmp(argv[i], "--from-time") == 0 && i + 1 < argc) {
 			if (logtool_parse_time(argv[++i], &from.time_ns) < 0) {
 				fprintf(stderr, "sluicectl: --from-time '%s': want nanoseconds since "
@@ -119,6 +132,18 @@ int main(int argc, char **argv)
 			    strcmp(words[0], "lag") == 0 || strcmp(words[0], "segments") == 0 ||
 			    strcmp(words[0], "dlq") == 0 || strcmp(words[0], "canary") == 0)) {
 		snprintf(req, sizeof(req), "%s%s", words[0], json ? " json" : "");
+	} else if (nwords == 1 && strcmp(words[0], "sources") == 0) {
+		int n = snprintf(req, sizeof(req), "sources%s%.20s%s%.20s%s%s", top ? " top=" : "",
+				 top ? top : "", sort ? " sort=" : "", sort ? sort : "",
+				 silent ? " silent" : "", json ? " json" : "");
+
+		if (n < 0 || (size_t)n >= sizeof(req) || strpbrk(req, "\n")) {
+			fprintf(stderr, "sluicectl: sources: arguments too long\n");
+			return 2;
+		}
+	} else if (nwords == 2 && strcmp(words[0], "source") == 0 && strlen(words[1]) <= 20 &&
+		   !strpbrk(words[1], " \n")) {
+		snprintf(req, sizeof(req), "source %s%s", words[1], json ? " json" : "");
 	} else if (nwords == 2 && strcmp(words[0], "dlq") == 0 && strcmp(words[1], "list") == 0) {
 		snprintf(req, sizeof(req), "dlq list%s", json ? " json" : "");
 	} else if (nwords == 3 && strcmp(words[0], "dlq") == 0 && strcmp(words[1], "show") == 0 &&

@@ -208,6 +208,33 @@ static unsigned srcstat_seq(struct srcstat_totals *sum, struct srcstat_source *s
 	return SRCSTAT_REORDERED;
 }
 
+/* A seqlock per entry: odd while the worker writes it. */
+static void srcstat_write_begin(struct srcstat_source *s)
+{
+	__atomic_store_n(&s->ver, s->ver + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+}
+
+int srcstat_read(const struct srcstat *t, uint32_t index, struct srcstat_source *out)
+{
+	const struct srcstat_source *s;
+
+	if (index >= counter_get(&t->sum.tracked) || index >= t->cfg.capacity)
+		return -ENOENT;
+	s = &t->src[index];
+	for (int tries = 0; tries < 16; tries++) {
+		uint32_t v1 = __atomic_load_n(&s->ver, __ATOMIC_ACQUIRE);
+
+		if (v1 & 1)
+			continue;
+		memcpy(out, s, sizeof(*out));
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&s->ver, __ATOMIC_RELAXED) == v1)
+			return 0;
+	}
+	return -EAGAIN;
+}
+
 void srcstat_prefetch(const struct srcstat *t, uint64_t source_id)
 {
 	__builtin_prefetch(&t->slots[srcstat_home(t, source_id)]);
@@ -224,14 +251,20 @@ unsigned srcstat_observe(struct srcstat *t, uint64_t source_id, uint64_t seq,
 	if (t->slots[i].entry) {
 		e = t->slots[i].entry - 1;
 		s = &t->src[e];
+		srcstat_write_begin(s);
 		v |= srcstat_seq(&t->sum, s, seq);
 		s->offset_ns += (off - s->offset_ns) / 16;
 	} else {
+		uint32_t ver;
+
 		e = srcstat_take(t);
 		i = srcstat_slot(t, source_id);  /* an eviction may have moved it */
 		t->slots[i] = (struct srcstat_slot){ .id = source_id, .entry = e + 1 };
 		s = &t->src[e];
+		srcstat_write_begin(s);
+		ver = s->ver;
 		memset(s, 0, sizeof(*s));
+		s->ver = ver;
 		s->source_id = source_id;
 		s->first_ns = arrival_ns;
 		s->seq_high = seq;
@@ -257,6 +290,7 @@ unsigned srcstat_observe(struct srcstat *t, uint64_t source_id, uint64_t seq,
 		counter_add(&t->sum.ahead, 1);
 		v |= SRCSTAT_AHEAD;
 	}
+	__atomic_store_n(&s->ver, s->ver + 1, __ATOMIC_RELEASE);  /* even: written */
 	return v;
 }
 

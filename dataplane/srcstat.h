@@ -37,6 +37,7 @@ enum srcstat_verdict {
 };
 
 struct srcstat_source {
+	uint32_t ver;                    /* odd while the worker writes it */
 	uint64_t source_id;
 	uint64_t events, bytes;
 	uint64_t first_ns, last_ns;      /* arrival times */
@@ -81,7 +82,12 @@ uint32_t srcstat_count(const struct srcstat *t);
 uint64_t srcstat_evictions(const struct srcstat *t);
 const struct srcstat_totals *srcstat_totals(const struct srcstat *t);
 
-/* Sources from the most recently seen: *cursor 0 to start; returns NULL
+/* A consistent copy of entry `index` (0 .. tracked - 1) for another thread:
+ * 0, -ENOENT past the entries in use, -EAGAIN when the worker kept writing
+ * it. Entries are never freed, only reused, so any index is safe to read. */
+int srcstat_read(const struct srcstat *t, uint32_t index, struct srcstat_source *out);
+
+/* Sources from the most recently seen (the worker's own thread only): *cursor 0 to start; returns NULL
  * after the last. */
 const struct srcstat_source *srcstat_next(const struct srcstat *t, uint32_t *cursor);
 

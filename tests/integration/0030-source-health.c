@@ -1,8 +1,10 @@
 /* 0030: source health end to end. sluice-gen plays five groups of ten
  * devices, each group with one fault of its own: numbers left out, numbers
  * sent twice, pairs swapped, a clock 10 s behind, a clock 3 s ahead. The
- * daemon's totals are exactly what was played, duplicates are kept and
- * flagged in the log, and nothing else is counted. */
+ * daemon's totals are exactly what was played, `sluicectl sources` and
+ * `source ID` name the devices with each count, silent devices are listed
+ * once quiet, duplicates are kept and flagged in the log, and nothing else
+ * is counted. */
 #include <inttypes.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -34,6 +36,58 @@ static uint64_t play(unsigned group, const char *fault)
 	return it_kv_u64(out, "frames");
 }
 
+/* `sluicectl ARGS --json` into out; its exit status. */
+static int ctl(const char *args, char *out, size_t size)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "'%s' --socket '%s' %s", it_path("SLUICECTL"), daemon_.sock,
+		 args);
+	return it_run(cmd, out, size);
+}
+
+static unsigned lines_with(const char *text, const char *what)
+{
+	unsigned n = 0;
+
+	for (const char *p = text; (p = strstr(p, what)) != NULL; p++)
+		n++;
+	return n;
+}
+
+static void check_listing(void)
+{
+	static char out[65536];
+	char *line, *save;
+
+	/* The repeaters, most duplicates first: 100 each, ids 100..109. */
+	assert_int_equal(ctl("sources --sort dups --top 3 --json", out, sizeof(out)), 0);
+	assert_int_equal(lines_with(out, "\"dups\":100,"), 3);
+	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		uint64_t id = it_json_u64(line, "source_id");
+
+		assert_true(id >= 100 && id < 100 + DEVICES);
+	}
+	/* The ten clocks 10 s behind lead by skew. */
+	assert_int_equal(ctl("sources --sort skew --top 10 --json", out, sizeof(out)), 0);
+	assert_int_equal(lines_with(out, "\"late\":1000,"), DEVICES);
+	assert_int_equal(ctl("source 7 --json", out, sizeof(out)), 0);
+	assert_true(it_json_u64(out, "gaps") == PER_DEVICE / 10 - 1);
+	assert_true(it_json_u64(out, "events") == PER_DEVICE - PER_DEVICE / 10);
+	assert_int_equal(ctl("source 205 --json", out, sizeof(out)), 0);
+	assert_true(it_json_u64(out, "reordered") == PER_DEVICE / 10 && it_json_u64(out, "gaps") == 0);
+	assert_int_equal(ctl("source 403 --json", out, sizeof(out)), 0);
+	assert_true(it_json_u64(out, "ahead") == PER_DEVICE);
+	assert_int_equal(ctl("source 999999 2>&1", out, sizeof(out)), 1);
+	assert_non_null(strstr(out, "not in the source tables"));
+	assert_int_equal(ctl("sources --sort bogus 2>&1", out, sizeof(out)), 1);
+	assert_non_null(strstr(out, "sort 'bogus'"));
+	/* Quiet for --source-silence-s (2): all fifty are silent. */
+	sleep(3);
+	assert_int_equal(ctl("sources --silent --top 100 --json", out, sizeof(out)), 0);
+	assert_int_equal(lines_with(out, "\"source_id\":"), 5 * DEVICES);
+}
+
 static void test_source_health(void **state)
 {
 	char cmd[512], out[64];
@@ -41,7 +95,8 @@ static void test_source_health(void **state)
 
 	(void)state;
 	assert_int_equal(it_daemon_start(&daemon_, "none", topic,
-					 "--late-ms 5000 --clock-ahead-ms 1000"), 0);
+					 "--late-ms 5000 --clock-ahead-ms 1000 "
+					 "--source-silence-s 2"), 0);
 	frames += play(0, "--skip-every 10");        /* 9, 19, ... 999 left out */
 	frames += play(1, "--repeat-every 10");      /* 9, 19, ... 999 twice */
 	frames += play(2, "--reorder-every 10");     /* 1 before 0, 11 before 10, ... */
@@ -67,6 +122,7 @@ static void test_source_health(void **state)
 	assert_true(it_json_u64(json, "source_stale") == 0);
 	assert_true(it_json_u64(json, "source_late") == DEVICES * PER_DEVICE);
 	assert_true(it_json_u64(json, "source_ahead") == DEVICES * PER_DEVICE);
+	check_listing();
 	assert_int_equal(it_daemon_stop(&daemon_, SIGTERM, 60), 0);
 
 	/* The duplicates are in the log, flagged (0x80). */
