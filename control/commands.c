@@ -303,6 +303,7 @@ void cmd_render_metrics(void *ctx, FILE *out)
 	stats_collect(d, &s);
 	stats_render_prometheus(&s, out);
 	canary_render_prometheus(&d->canary, clock_mono_ns(), out);
+	sources_render_watermarks(d, out);
 }
 
 /* One line for systemd's STATUS. */

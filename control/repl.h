@@ -38,6 +38,10 @@ struct repl_config {
 	bool exactly_once;
 	uint64_t txn_interval_ns;
 	const char *offsets_topic;
+	/* Each event goes with header watermark=<ns> from this (source health's
+	 * per schema); NULL or 0: no header. */
+	uint64_t (*watermark)(const void *ctx, uint16_t schema);
+	const void *watermark_ctx;
 };
 
 struct repl_log_stats {

@@ -285,6 +285,12 @@ int repl_produce(struct repl *r, unsigned k, const struct log_record *rec, uint6
 		rd_kafka_header_add(hdrs, "canary", -1, "1", 1);
 	if (rec->flags & LOG_RECORD_FLAG_DUP)
 		rd_kafka_header_add(hdrs, "dup", -1, "1", 1);
+	if (k == LOG_KIND_EVENTS && r->cfg.watermark) {
+		uint64_t wm = r->cfg.watermark(r->cfg.watermark_ctx, rec->schema_id);
+
+		if (wm)
+			repl_header_u64(hdrs, "watermark", wm);
+	}
 	if (k == LOG_KIND_DLQ) {
 		rd_kafka_header_add(hdrs, "dlq-reason", -1,
 				    log_dlq_reason_name(rec->dlq_reason), -1);

@@ -17,6 +17,7 @@
 #include "control/daemon.h"
 #include "control/metrics.h"
 #include "control/pipeline.h"
+#include "control/sources.h"
 #include "control/stats.h"
 #include "platform/clock.h"
 #include "platform/eal.h"
@@ -106,6 +107,12 @@ static int sluiced_take_data_dir(struct daemon *d)
 	return rc < 0 ? rc : 0;
 }
 
+/* The replicator's source of the watermark header (source health). */
+static uint64_t sluiced_watermark(const void *ctx, uint16_t schema)
+{
+	return sources_watermark(ctx, schema);
+}
+
 static int sluiced_start_repl(struct daemon *d)
 {
 	static char dlq_topic[OPTS_STR_MAX + 8];
@@ -132,6 +139,10 @@ static int sluiced_start_repl(struct daemon *d)
 	rc.offsets_topic = d->cfg.offsets_topic;
 	rc.props = &d->cfg.kafka_props;
 	rc.topic_map = &d->cfg.topic_map;
+	if (d->cfg.sources_max) {
+		rc.watermark = sluiced_watermark;
+		rc.watermark_ctx = d;
+	}
 	r = repl_start(&d->repl, &rc, err, sizeof(err));
 	if (r < 0)
 		plog_err("--kafka '%s': %s", d->cfg.kafka, err);

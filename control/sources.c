@@ -200,6 +200,41 @@ int sources_render(const struct daemon *d, const struct sources_req *rq, FILE *o
 	return 0;
 }
 
+uint64_t sources_watermark(const struct daemon *d, uint16_t schema)
+{
+	uint64_t low = 0, late = d->cfg.late_ms * 1000000;
+
+	for (unsigned w = 0; w < d->worker_count; w++) {
+		uint64_t v;
+
+		if (!d->workers[w]->schema_newest_ns)
+			continue;
+		v = counter_get(&d->workers[w]->schema_newest_ns[schema]);
+		if (v && (!low || v < low))
+			low = v;
+	}
+	return low > late ? low - late : 0;
+}
+
+void sources_render_watermarks(const struct daemon *d, FILE *out)
+{
+	bool said = false;
+
+	for (uint32_t schema = 0; schema <= UINT16_MAX; schema++) {
+		uint64_t wm = sources_watermark(d, (uint16_t)schema);
+
+		if (!wm)
+			continue;
+		if (!said)
+			fputs("# HELP sluice_watermark_seconds event time before which all events "
+			      "of the schema are believed in (newest on time, less --late-ms)\n"
+			      "# TYPE sluice_watermark_seconds gauge\n", out);
+		said = true;
+		fprintf(out, "sluice_watermark_seconds{schema=\"%u\"} %" PRIu64 ".%09" PRIu64 "\n",
+			schema, wm / 1000000000u, wm % 1000000000u);
+	}
+}
+
 int source_render(const struct daemon *d, uint64_t source_id, FILE *out, bool json)
 {
 	struct srcstat_source s;

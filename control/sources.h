@@ -34,6 +34,14 @@ int sources_parse(const char *const *args, unsigned n, struct sources_req *rq, c
 		  size_t err_size);
 /* The listing, most first; JSON Lines with json. */
 int sources_render(const struct daemon *d, const struct sources_req *rq, FILE *out, bool json);
+/* The low watermark of a schema: the event time before which, by
+ * --late-ms, all its events are believed to have arrived: the oldest of
+ * the workers' newest on-time event times (a worker that never saw the
+ * schema does not hold it back), less --late-ms. 0: none yet. */
+uint64_t sources_watermark(const struct daemon *d, uint16_t schema);
+/* sluice_watermark_seconds{schema="N"} for each schema seen. */
+void sources_render_watermarks(const struct daemon *d, FILE *out);
+
 /* One device; -ENOENT (said on out) when no table holds it. */
 int source_render(const struct daemon *d, uint64_t source_id, FILE *out, bool json);
 

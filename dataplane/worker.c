@@ -35,7 +35,9 @@ struct worker *worker_create(const struct worker_config *cfg)
 		struct srcstat_config sc = { .capacity = cfg->sources_max, .late_ns = cfg->late_ns,
 					     .ahead_ns = cfg->ahead_ns };
 
-		if (srcstat_new(&w->sources, &sc) < 0) {
+		w->schema_newest_ns = calloc(UINT16_MAX + 1, sizeof(*w->schema_newest_ns));
+		if (!w->schema_newest_ns || srcstat_new(&w->sources, &sc) < 0) {
+			free(w->schema_newest_ns);
 			free(w);
 			return NULL;
 		}
@@ -51,6 +53,7 @@ void worker_destroy(struct worker *w)
 		if (w->cur[k])
 			pool_put(w->cfg.pool, w->cur[k]);
 	srcstat_free(w->sources);
+	free(w->schema_newest_ns);
 	free(w);
 }
 
@@ -265,10 +268,17 @@ void worker_handle(struct worker *w, const struct rx_pkt *pkt)
 		rec.event_time_ns = f->event_time_ns;
 		rec.payload = f->payload;
 		rec.payload_len = f->payload_len;
-		if (w->sources && !(f->flags & SLF_FLAG_CANARY) &&
-		    (srcstat_observe(w->sources, f->source_id, f->seq, f->event_time_ns,
-				     rec.arrival_ns, f->payload_len) & SRCSTAT_DUP))
-			rec.flags |= LOG_RECORD_FLAG_DUP;
+		if (w->sources && !(f->flags & SLF_FLAG_CANARY)) {
+			unsigned v = srcstat_observe(w->sources, f->source_id, f->seq,
+						     f->event_time_ns, rec.arrival_ns, f->payload_len);
+			counter_t *newest = &w->schema_newest_ns[f->schema_id];
+
+			if (v & SRCSTAT_DUP)
+				rec.flags |= LOG_RECORD_FLAG_DUP;
+			if (!(v & (SRCSTAT_LATE | SRCSTAT_AHEAD)) &&
+			    f->event_time_ns > counter_get(newest))
+				counter_set(newest, f->event_time_ns);
+		}
 		worker_emit(w, LOG_KIND_EVENTS, &rec);
 	}
 	counter_add(&w->stats.frames_received, n + (fault.reason != SLF_OK));

@@ -110,6 +110,9 @@ struct worker {
 	struct worker_bucket dlq_all;
 	struct worker_bucket dlq_source[WORKER_DLQ_SOURCES];
 	struct srcstat *sources;     /* NULL: source health off */
+	/* With source health: by schema id, the newest event time of an event
+	 * neither late nor ahead, for the watermark (control plane reads). */
+	counter_t *schema_newest_ns;
 };
 
 /* Allocates a worker; NULL on failure. */

@@ -107,7 +107,7 @@ static void test_end_to_end(void **state)
 	 * overflow on a busy 2-CPU machine: that loss would be counted in
 	 * rx_missed_packets, but this test wants each event-id). */
 	snprintf(cmd, sizeof(cmd), "'%s' --target %s --sources %u --count %u --faults 1 "
-		 "--batch 4 --payload 100 --rate 200000 --broken-list '%s'",
+		 "--batch 4 --payload 100 --rate 100000 --broken-list '%s'",
 		 it_path("SLUICE_GEN"), daemon_.listen, SOURCES, EVENTS, broken_path);
 	assert_int_equal(it_run(cmd, out, sizeof(out)), 0);
 	fprintf(stderr, "sluice-gen:\n%s", out);

@@ -3,8 +3,9 @@
  * sent twice, pairs swapped, a clock 10 s behind, a clock 3 s ahead. The
  * daemon's totals are exactly what was played, `sluicectl sources` and
  * `source ID` name the devices with each count, silent devices are listed
- * once quiet, duplicates are kept and flagged in the log, and nothing else
- * is counted. */
+ * once quiet, duplicates are kept and flagged in the log and reach Kafka
+ * with header dup=1, every event carries its schema's watermark, which
+ * /metrics shows too, and nothing else is counted. */
 #include <inttypes.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -90,13 +92,16 @@ static void check_listing(void)
 
 static void test_source_health(void **state)
 {
-	char cmd[512], out[64];
-	uint64_t frames = 0, deadline;
+	char cmd[1024], out[64], extra[160];
+	static char body[65536];
+	uint64_t frames = 0, deadline, now_s;
+	int port = it_free_tcp_port();
+	const char *wm;
 
 	(void)state;
-	assert_int_equal(it_daemon_start(&daemon_, "none", topic,
-					 "--late-ms 5000 --clock-ahead-ms 1000 "
-					 "--source-silence-s 2"), 0);
+	snprintf(extra, sizeof(extra), "--late-ms 5000 --clock-ahead-ms 1000 --source-silence-s 2 "
+		 "--metrics 127.0.0.1:%d", port);
+	assert_int_equal(it_daemon_start(&daemon_, bootstrap, topic, extra), 0);
 	frames += play(0, "--skip-every 10");        /* 9, 19, ... 999 left out */
 	frames += play(1, "--repeat-every 10");      /* 9, 19, ... 999 twice */
 	frames += play(2, "--reorder-every 10");     /* 1 before 0, 11 before 10, ... */
@@ -123,6 +128,27 @@ static void test_source_health(void **state)
 	assert_true(it_json_u64(json, "source_late") == DEVICES * PER_DEVICE);
 	assert_true(it_json_u64(json, "source_ahead") == DEVICES * PER_DEVICE);
 	check_listing();
+
+	/* The watermark of schema 0: the newest on-time event time less 5 s. */
+	assert_int_equal(it_http_get(port, "/metrics", body, sizeof(body)), 200);
+	wm = strstr(body, "\nsluice_watermark_seconds{schema=\"0\"} ");
+	assert_non_null(wm);
+	now_s = (uint64_t)time(NULL);
+	fprintf(stderr, "0030: %.60s (now %" PRIu64 ")\n", wm + 1, now_s);
+	assert_true(strtoull(strchr(wm, '}') + 2, NULL, 10) + 5 <= now_s &&
+		    strtoull(strchr(wm, '}') + 2, NULL, 10) + 60 > now_s);
+	assert_int_not_equal(it_promtool_check(port), -1);
+
+	/* In Kafka: the duplicates with dup=1, every event with a watermark. */
+	assert_int_equal(it_wait_replicated(&daemon_, frames, 120, json, sizeof(json)), 0);
+	snprintf(cmd, sizeof(cmd), "kcat -b '%s' -C -t '%s' -o beginning -e -q -f '%%h\\n' | "
+		 "grep -c 'dup=1'", bootstrap, topic);
+	assert_int_equal(it_run(cmd, out, sizeof(out)), 0);
+	assert_int_equal(strtoull(out, NULL, 10), DEVICES * PER_DEVICE / 10);
+	snprintf(cmd, sizeof(cmd), "kcat -b '%s' -C -t '%s' -o beginning -e -q -f '%%h\\n' | "
+		 "grep -c 'watermark=[1-9]'", bootstrap, topic);
+	assert_int_equal(it_run(cmd, out, sizeof(out)), 0);
+	assert_int_equal(strtoull(out, NULL, 10), frames);
 	assert_int_equal(it_daemon_stop(&daemon_, SIGTERM, 60), 0);
 
 	/* The duplicates are in the log, flagged (0x80). */
