@@ -131,6 +131,13 @@ static void sources_offer(struct sources_heap *h, const struct srcstat_source *s
 	}
 }
 
+/* The text table's column names, the same for a listing and one device. */
+static void sources_print_header(FILE *out)
+{
+	fprintf(out, "%20s %10s %8s %8s %8s %8s %8s %10s %9s %7s\n", "source", "events", "gaps",
+		"dups", "reorder", "late", "ahead", "offset_ms", "rate/s", "quiet_s");
+}
+
 static void sources_print(const struct srcstat_source *s, uint64_t now_ns, FILE *out, bool json)
 {
 	uint64_t quiet_s = now_ns > s->last_ns ? (now_ns - s->last_ns) / 1000000000ull : 0;
@@ -189,8 +196,7 @@ int sources_render(const struct daemon *d, const struct sources_req *rq, FILE *o
 		sources_down(&h, 0);
 	}
 	if (!json)
-		fprintf(out, "%20s %10s %8s %8s %8s %8s %8s %10s %9s %7s\n", "source", "events",
-			"gaps", "dups", "reorder", "late", "ahead", "offset_ms", "rate/s", "quiet_s");
+		sources_print_header(out);
 	for (unsigned i = 0; i < count; i++)
 		sources_print(&h.e[i], now, out, json);
 	if (!json && torn)
@@ -246,9 +252,7 @@ int source_render(const struct daemon *d, uint64_t source_id, FILE *out, bool js
 		for (uint32_t i = 0; t && i < counter_get(&srcstat_totals(t)->tracked); i++)
 			if (srcstat_read(t, i, &s) == 0 && s.source_id == source_id) {
 				if (!json)
-					fprintf(out, "%20s %10s %8s %8s %8s %8s %8s %10s %9s %7s\n",
-						"source", "events", "gaps", "dups", "reorder", "late",
-						"ahead", "offset_ms", "rate/s", "quiet_s");
+					sources_print_header(out);
 				sources_print(&s, now, out, json);
 				return 0;
 			}

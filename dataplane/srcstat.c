@@ -21,12 +21,10 @@ struct srcstat {
 	struct srcstat_source *src;      /* cfg.capacity entries */
 	uint32_t *prev, *next;           /* the recency list, by entry */
 	uint32_t head, tail;             /* most and least recently seen */
-	uint32_t count;
 	struct srcstat_slot *slots;
 	uint32_t mask;                   /* slots - 1 */
 	unsigned shift;                  /* 64 - log2(slots) */
-	uint64_t evictions;
-	struct srcstat_totals sum;
+	struct srcstat_totals sum;       /* tracked: the entries in use */
 };
 
 static uint32_t srcstat_home(const struct srcstat *t, uint64_t id)
@@ -134,16 +132,15 @@ static void srcstat_slot_delete(struct srcstat *t, uint32_t i)
 /* A new source's entry: a free one, or the least recently seen's. */
 static uint32_t srcstat_take(struct srcstat *t)
 {
-	uint32_t e;
+	uint32_t e = (uint32_t)counter_get(&t->sum.tracked);
 
-	if (t->count < t->cfg.capacity) {
-		counter_set(&t->sum.tracked, t->count + 1u);
-		return t->count++;
+	if (e < t->cfg.capacity) {
+		counter_add(&t->sum.tracked, 1);
+		return e;
 	}
 	e = t->tail;
 	srcstat_unlink(t, e);
 	srcstat_slot_delete(t, srcstat_slot(t, t->src[e].source_id));
-	t->evictions++;
 	counter_add(&t->sum.evictions, 1);
 	return e;
 }
@@ -303,12 +300,12 @@ const struct srcstat_source *srcstat_find(const struct srcstat *t, uint64_t sour
 
 uint32_t srcstat_count(const struct srcstat *t)
 {
-	return t->count;
+	return (uint32_t)counter_get(&t->sum.tracked);
 }
 
 uint64_t srcstat_evictions(const struct srcstat *t)
 {
-	return t->evictions;
+	return counter_get(&t->sum.evictions);
 }
 
 const struct srcstat_totals *srcstat_totals(const struct srcstat *t)
