@@ -51,8 +51,9 @@ struct daemon {
 	struct notify notify;       /* systemd: READY, WATCHDOG, STOPPING, STATUS */
 	struct canary canary;
 	uint64_t appliance_salt;    /* 64 bits from the appliance id */
-	uint64_t started_ns;
-	struct clock_watch clock;    /* wall clock steps; the steady wall clock */
+	/* Since start (mono0_ns): wall clock steps, the steady wall clock
+	 * (retention, Kafka timestamps) and uptime. */
+	struct clock_watch clock;
 	enum daemon_state state;    /* main thread writes; others only read */
 	_Atomic bool refuse_intake; /* the disk is below its refuse mark */
 	char degraded[OPTS_STR_MAX + 160];  /* why, for status; empty when healthy */

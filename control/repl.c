@@ -7,6 +7,7 @@
  * flight, and the records re-sent are counted. */
 #include "control/repl_impl.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -344,13 +345,14 @@ void repl_free(struct repl *r)
 int repl_start(struct repl **out, const struct repl_config *cfg, char *err,
 	       size_t err_size)
 {
-	struct repl *r = calloc(1, sizeof(*r));
+	struct repl *r;
 	int rc;
 
+	assert(cfg->clock);
+	r = calloc(1, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
 	r->cfg = *cfg;
-	clock_watch_init(&r->clock);
 	if (cfg->props)
 		r->props = *cfg->props;
 	if (cfg->topic_map)

@@ -10,6 +10,7 @@
 
 #include "control/kprop.h"
 #include "control/topics.h"
+#include "platform/clock.h"
 #include "platform/counter.h"
 #include "platform/histo.h"
 #include "storage/log_service.h"
@@ -42,6 +43,9 @@ struct repl_config {
 	 * per schema); NULL or 0: no header. */
 	uint64_t (*watermark)(const void *ctx, uint16_t schema);
 	const void *watermark_ctx;
+	/* The daemon's steady wall clock, for record timestamps (required):
+	 * the one retention ages segments by. */
+	const struct clock_watch *clock;
 };
 
 struct repl_log_stats {

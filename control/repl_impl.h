@@ -64,11 +64,6 @@ struct repl_log {
 
 struct repl {
 	struct repl_config cfg;
-	/* Kafka's record timestamps: the steady wall clock, so that a step of
-	 * the appliance's clock does not make the cluster refuse records for a
-	 * timestamp in its future (Kafka 4: log.message.timestamp.after.max.ms,
-	 * one hour). The arrival-time header keeps the wall clock. */
-	struct clock_watch clock;
 	rd_kafka_t *rk;
 	struct repl_log logs[LOG_KINDS];
 	struct repl_ckpt *ckpt;
@@ -145,10 +140,14 @@ int repl_offsets_read(struct repl *r, uint64_t off[LOG_KINDS], bool found[LOG_KI
 /* The offsets record key of log k: "APPLIANCE/events" or "APPLIANCE/dlq". */
 int repl_offsets_key(const struct repl *r, unsigned k, char *buf, size_t size);
 
-/* The timestamp of a record produced now, in ms (see repl.clock). */
+/* The timestamp of a record produced now, in ms: the steady wall clock
+ * (repl_config.clock), so that a step of the appliance's clock does not make
+ * the cluster refuse records for a timestamp in its future (Kafka 4:
+ * log.message.timestamp.after.max.ms, one hour). The arrival-time header
+ * keeps the wall clock. */
 static inline int64_t repl_timestamp_ms(const struct repl *r)
 {
-	return (int64_t)(clock_watch_steady_real_ns(&r->clock) / 1000000u);
+	return (int64_t)(clock_watch_steady_real_ns(r->cfg.clock) / 1000000u);
 }
 
 #endif

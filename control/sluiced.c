@@ -139,6 +139,7 @@ static int sluiced_start_repl(struct daemon *d)
 	rc.offsets_topic = d->cfg.offsets_topic;
 	rc.props = &d->cfg.kafka_props;
 	rc.topic_map = &d->cfg.topic_map;
+	rc.clock = &d->clock;
 	if (d->cfg.sources_max) {
 		rc.watermark = sluiced_watermark;
 		rc.watermark_ctx = d;
@@ -390,7 +391,6 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	d.started_ns = clock_mono_ns();
 	clock_watch_init(&d.clock);
 	d.state = DAEMON_STARTING;
 	rc = sluiced_take_data_dir(&d);

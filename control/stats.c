@@ -501,7 +501,7 @@ static void status_render_kafka(const struct daemon *d, FILE *out, int json)
 
 void status_render(const struct daemon *d, FILE *out, int json)
 {
-	uint64_t up_s = (clock_mono_ns() - d->started_ns) / 1000000000ull;
+	uint64_t up_s = (clock_mono_ns() - d->clock.mono0_ns) / 1000000000ull;
 	const char *repl = !d->repl ? "off"
 			   : counter_get(&repl_stats(d->repl)->paused) ? "paused" : "on";
 	const char *keys[] = { "state", "health", "degraded_reason", "source", "mode", "data_dir",

@@ -97,7 +97,9 @@ static void write_logs(uint32_t events, uint32_t dead)
 
 static struct repl *start_mode(bool exactly_once)
 {
+	static struct clock_watch clock;
 	struct repl_config rc = {
+		.clock = &clock,
 		.exactly_once = exactly_once,
 		.window = 1000,
 		.txn_interval_ns = 50000000,
@@ -113,6 +115,7 @@ static struct repl *start_mode(bool exactly_once)
 	char err[256];
 	struct repl *r;
 
+	clock_watch_init(&clock);
 	assert_int_equal(repl_start(&r, &rc, err, sizeof(err)), 0);
 	return r;
 }
