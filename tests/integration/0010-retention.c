@@ -39,19 +39,9 @@ static void send(unsigned count, unsigned base)
 	assert_int_equal(it_run(cmd, out, sizeof(out)), 0);
 }
 
-static uint64_t wait_u64(const char *key, uint64_t at_least, int timeout_s)
+static void wait_u64(const char *key, uint64_t at_least, int timeout_s)
 {
-	uint64_t v = 0;
-
-	for (uint64_t deadline = it_now_ms() + (uint64_t)timeout_s * 1000; it_now_ms() < deadline;
-	     usleep(200000)) {
-		assert_int_equal(it_stats(&daemon_, json, sizeof(json)), 0);
-		v = it_json_u64(json, key);
-		if (v >= at_least)
-			return v;
-	}
-	fail_msg("%s stayed below %" PRIu64 ": %s", key, at_least, json);
-	return v;
+	assert_int_equal(it_wait_stat(&daemon_, key, at_least, timeout_s, json, sizeof(json)), 0);
 }
 
 /* Bytes of a log's segment files. */

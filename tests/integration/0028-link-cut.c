@@ -114,7 +114,7 @@ static void test_link_cut(void **state)
 	char cmd[1024], status[8192];
 	uint64_t ticks0, ticks1, sw, t0;
 	double cpu;
-	uint64_t deadline, cut_at, up_at, acked_at_cut, acked, durable_at_cut, durable, missing;
+	uint64_t cut_at, up_at, acked_at_cut, acked, durable_at_cut, durable, missing;
 	pid_t gen;
 	int st;
 
@@ -126,10 +126,7 @@ static void test_link_cut(void **state)
 	gen = it_spawn(cmd);
 	assert_true(gen > 0);
 	/* Replication is flowing before the cut. */
-	deadline = it_now_ms() + 30000;
-	while (stat_u64("events_replicated") < RATE && it_now_ms() < deadline)
-		usleep(100000);
-	assert_true(it_json_u64(json, "events_replicated") >= RATE);
+	assert_int_equal(it_wait_stat(&daemon_, "events_replicated", RATE, 30, json, sizeof(json)), 0);
 
 	assert_int_equal(it_sh("ip netns exec %s ip link set %s down", NS, PEER), 0);
 	cut_at = it_now_ms();

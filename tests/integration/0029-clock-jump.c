@@ -73,19 +73,6 @@ static uint64_t segments(void)
 	return n;
 }
 
-static void wait_stat(const char *key, uint64_t want, int timeout_s)
-{
-	uint64_t deadline = it_now_ms() + (uint64_t)timeout_s * 1000;
-
-	do {
-		assert_int_equal(it_stats(&daemon_, json, sizeof(json)), 0);
-		if (it_json_u64(json, key) >= want)
-			return;
-		usleep(100000);
-	} while (it_now_ms() < deadline);
-	fail_msg("%s stayed below %" PRIu64 ": %s", key, want, json);
-}
-
 /* Each event's arrival time is the (stepped) wall clock of its phase, its
  * event time the sender's unstepped clock. */
 static void check_times(const char *data_dir)
@@ -161,7 +148,9 @@ static void test_clock_jumps(void **state)
 	for (unsigned ph = 0; ph < PHASES; ph++) {
 		if (ph > 0) {
 			set_clock(phase_clock[ph]);
-			wait_stat("clock_jumps", ph, 10);  /* seen before any event is sent */
+			/* seen before any event is sent */
+			assert_int_equal(it_wait_stat(&daemon_, "clock_jumps", ph, 10, json,
+						      sizeof(json)), 0);
 		}
 		phase_start_ns[ph] = real_ns();
 		snprintf(cmd, sizeof(cmd), "'%s' --target %s --sources %u --source-base %u "

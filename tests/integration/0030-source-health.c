@@ -94,7 +94,7 @@ static void test_source_health(void **state)
 {
 	char cmd[1024], out[64], extra[160];
 	static char body[65536];
-	uint64_t frames = 0, deadline, now_s;
+	uint64_t frames = 0, now_s;
 	int port = it_free_tcp_port();
 	const char *wm;
 
@@ -107,13 +107,7 @@ static void test_source_health(void **state)
 	frames += play(2, "--reorder-every 10");     /* 1 before 0, 11 before 10, ... */
 	frames += play(3, "--clock-offset-ms -10000");
 	frames += play(4, "--clock-offset-ms 3000");
-	deadline = it_now_ms() + 30000;
-	do {
-		assert_int_equal(it_stats(&daemon_, json, sizeof(json)), 0);
-		if (it_json_u64(json, "events_durable") >= frames)
-			break;
-		usleep(100000);
-	} while (it_now_ms() < deadline);
+	it_wait_stat(&daemon_, "events_durable", frames, 30, json, sizeof(json));
 	fprintf(stderr, "0030: %" PRIu64 " frames sent: %s\n", frames, json);
 	assert_true(it_json_u64(json, "frames_received") == frames);
 	assert_true(it_json_u64(json, "events_durable") == frames);

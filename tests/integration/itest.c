@@ -439,6 +439,21 @@ int it_log_verify(const char *data_dir)
 	return rc;
 }
 
+int it_wait_stat(const struct it_daemon *d, const char *key, uint64_t at_least, int timeout_s,
+		 char *json, size_t size)
+{
+	uint64_t deadline = it_now_ms() + (uint64_t)timeout_s * 1000;
+
+	do {
+		if (it_stats(d, json, size) == 0 && it_json_u64(json, key) >= at_least)
+			return 0;
+		usleep(100000);
+	} while (it_now_ms() < deadline);
+	fprintf(stderr, "%s stayed below %" PRIu64 " for %d s: %s\n", key, at_least, timeout_s,
+		json);
+	return -1;
+}
+
 int it_wait_replicated(const struct it_daemon *d, uint64_t events, int timeout_s, char *json,
 		       size_t size)
 {

@@ -118,6 +118,11 @@ int it_log_mark(const char *data_dir, struct it_marks *m);
 int it_log_vs_kafka(const char *data_dir, const char *bootstrap, const char *topic,
 		    struct it_marks *in_log, struct it_marks *in_kafka, uint64_t *missing);
 
+/* Polls stats (into json) until the field `key` is at least `at_least`;
+ * returns 0, or -1 at timeout (said on stderr with the last stats). */
+int it_wait_stat(const struct it_daemon *d, const char *key, uint64_t at_least, int timeout_s,
+		 char *json, size_t size);
+
 /* Polls stats (into json) until at least `events` are durable (0: any
  * number) and the replication lag is zero; returns 0, or -1 at timeout. */
 int it_wait_replicated(const struct it_daemon *d, uint64_t events, int timeout_s, char *json,
