@@ -178,7 +178,7 @@ int sources_render(const struct daemon *d, const struct sources_req *rq, FILE *o
 	for (unsigned w = 0; w < d->worker_count; w++) {
 		const struct srcstat *t = d->workers[w]->sources;
 
-		for (uint32_t i = 0; t && i < counter_get(&srcstat_totals(t)->tracked); i++) {
+		for (uint32_t i = 0; t && i < srcstat_slots(t); i++) {
 			int rc = srcstat_read(t, i, &s);
 
 			torn += rc == -EAGAIN;
@@ -249,7 +249,7 @@ int source_render(const struct daemon *d, uint64_t source_id, FILE *out, bool js
 	for (unsigned w = 0; w < d->worker_count; w++) {
 		const struct srcstat *t = d->workers[w]->sources;
 
-		for (uint32_t i = 0; t && i < counter_get(&srcstat_totals(t)->tracked); i++)
+		for (uint32_t i = 0; t && i < srcstat_slots(t); i++)
 			if (srcstat_read(t, i, &s) == 0 && s.source_id == source_id) {
 				if (!json)
 					sources_print_header(out);

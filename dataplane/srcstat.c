@@ -1,35 +1,61 @@
-/* Per-source sequence and clock accounting (see srcstat.h). The table is
- * open addressing with linear probing over (id, entry) pairs, so a probe
- * compares ids without touching the entries, deletions by
- * backward shift (no tombstones, so lookups stay short however many
- * evictions), and an intrusive least-recently-seen list over the entries. */
+/* Per-source sequence and clock accounting (see srcstat.h).
+ *
+ * What a frame needs lives in one 64-byte line, and the lines are the hash
+ * table itself (open addressing, linear probing, at most half full), so a
+ * frame in sequence from a known device costs one line, which the worker
+ * prefetches a burst ahead. What only anomalies change (gaps, duplicates,
+ * late...) lives apart, in a cold entry the line points to. Deletion is by
+ * backward shift (no tombstones, so probes stay short however many
+ * evictions). Eviction is CLOCK: a frame sets its line's referenced bit in
+ * the line it writes anyway; the hand clears set bits and takes the first
+ * source whose bit is clear. An exact least-recently-seen list cost two
+ * more lines per frame (its neighbours), which was most of tracking's
+ * cost with many devices. */
 #include "dataplane/srcstat.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
-#define SRCSTAT_NONE UINT32_MAX
+#include <rte_common.h>
 
-struct srcstat_slot {
+#define SRCSTAT_REF (1u << 31)      /* seen since the hand last passed */
+#define SRCSTAT_ENTRY (SRCSTAT_REF - 1)
+#define SRCSTAT_HUGE (2u << 20)
+
+struct srcstat_line {
 	uint64_t id;
-	uint32_t entry;                  /* entry + 1; 0: empty */
+	uint32_t ver;        /* seqlock of the slot: odd while the worker writes it */
+	uint32_t cold;       /* cold entry + 1 (0: empty slot), | SRCSTAT_REF */
+	uint64_t seq_high;
+	uint64_t window;     /* bit k: seq_high - k seen */
+	uint64_t events, bytes, last_ns;
+	int64_t offset_ns;
+};
+_Static_assert(sizeof(struct srcstat_line) == 64, "a source's hot state is one line");
+_Static_assert(SRCSTAT_WINDOW == 64, "the window is one word of the line");
+
+struct srcstat_cold {
+	uint64_t first_ns;
+	uint64_t gaps, dups, reordered, stale, late, ahead;
 };
 
 struct srcstat {
+	struct srcstat_index x;          /* first: srcstat_prefetch reads it */
 	struct srcstat_config cfg;
-	struct srcstat_source *src;      /* cfg.capacity entries */
-	uint32_t *prev, *next;           /* the recency list, by entry */
-	uint32_t head, tail;             /* most and least recently seen */
-	struct srcstat_slot *slots;
+	struct srcstat_line *slots;      /* x.slots */
+	size_t slots_bytes;
+	struct srcstat_cold *cold;       /* cfg.capacity entries */
 	uint32_t mask;                   /* slots - 1 */
-	unsigned shift;                  /* 64 - log2(slots) */
-	struct srcstat_totals sum;       /* tracked: the entries in use */
+	uint32_t hand;                   /* CLOCK's next slot */
+	struct srcstat_totals sum;       /* tracked: the cold entries in use */
 };
 
-static uint32_t srcstat_home(const struct srcstat *t, uint64_t id)
+static uint32_t srcstat_slot_home(const struct srcstat *t, uint64_t id)
 {
-	return (uint32_t)((id * 0x9e3779b97f4a7c15ull) >> t->shift);
+	return srcstat_home(&t->x, id);
 }
 
 int srcstat_new(struct srcstat **out, const struct srcstat_config *cfg)
@@ -37,6 +63,7 @@ int srcstat_new(struct srcstat **out, const struct srcstat_config *cfg)
 	struct srcstat *t;
 	uint64_t slots = 2;
 	unsigned bits = 1;
+	size_t align;
 
 	*out = NULL;
 	if (cfg->capacity < 1 || cfg->capacity > SRCSTAT_CAPACITY_MAX)
@@ -49,17 +76,23 @@ int srcstat_new(struct srcstat **out, const struct srcstat_config *cfg)
 	if (!t)
 		return -ENOMEM;
 	t->cfg = *cfg;
-	t->src = calloc(cfg->capacity, sizeof(*t->src));
-	t->prev = calloc(cfg->capacity, sizeof(*t->prev));
-	t->next = calloc(cfg->capacity, sizeof(*t->next));
-	t->slots = calloc(slots, sizeof(*t->slots));
-	if (!t->src || !t->prev || !t->next || !t->slots) {
+	t->slots_bytes = slots * sizeof(*t->slots);
+	/* Large tables on huge pages where the kernel gives them: a frame's
+	 * line is anywhere in the table, and a TLB miss per frame costs as
+	 * much as the line. */
+	align = t->slots_bytes >= SRCSTAT_HUGE ? SRCSTAT_HUGE : RTE_CACHE_LINE_SIZE;
+	t->slots_bytes = RTE_ALIGN_CEIL(t->slots_bytes, align);
+	t->slots = aligned_alloc(align, t->slots_bytes);
+	t->cold = calloc(cfg->capacity, sizeof(*t->cold));
+	if (!t->slots || !t->cold) {
 		srcstat_free(t);
 		return -ENOMEM;
 	}
+	if (align == SRCSTAT_HUGE)
+		(void)madvise(t->slots, t->slots_bytes, MADV_HUGEPAGE);  /* a hint */
+	memset(t->slots, 0, t->slots_bytes);  /* and faults it in now, not per frame */
 	t->mask = (uint32_t)(slots - 1);
-	t->shift = 64 - bits;
-	t->head = t->tail = SRCSTAT_NONE;
+	t->x = (struct srcstat_index){ .slots = t->slots, .shift = 64 - bits };
 	*out = t;
 	return 0;
 }
@@ -68,239 +101,254 @@ void srcstat_free(struct srcstat *t)
 {
 	if (!t)
 		return;
-	free(t->src);
-	free(t->prev);
-	free(t->next);
 	free(t->slots);
+	free(t->cold);
 	free(t);
 }
 
 /* The slot holding id, or the empty slot where it would go. */
-static uint32_t srcstat_slot(const struct srcstat *t, uint64_t id)
+static uint32_t srcstat_probe(const struct srcstat *t, uint64_t id)
 {
-	uint32_t i = srcstat_home(t, id);
+	uint32_t i = srcstat_slot_home(t, id);
 
-	while (t->slots[i].entry && t->slots[i].id != id)
+	while (t->slots[i].cold && t->slots[i].id != id)
 		i = (i + 1) & t->mask;
 	return i;
 }
 
-static void srcstat_unlink(struct srcstat *t, uint32_t e)
+static struct srcstat_cold *srcstat_cold_of(const struct srcstat *t, const struct srcstat_line *l)
 {
-	if (t->prev[e] != SRCSTAT_NONE)
-		t->next[t->prev[e]] = t->next[e];
-	else
-		t->head = t->next[e];
-	if (t->next[e] != SRCSTAT_NONE)
-		t->prev[t->next[e]] = t->prev[e];
-	else
-		t->tail = t->prev[e];
+	return &t->cold[(l->cold & SRCSTAT_ENTRY) - 1];
 }
 
-static void srcstat_push_head(struct srcstat *t, uint32_t e)
+static void srcstat_lock(struct srcstat_line *l)
 {
-	t->prev[e] = SRCSTAT_NONE;
-	t->next[e] = t->head;
-	if (t->head != SRCSTAT_NONE)
-		t->prev[t->head] = e;
-	t->head = e;
-	if (t->tail == SRCSTAT_NONE)
-		t->tail = e;
-}
-
-/* Empties slot i, moving later entries of its probe run back. */
-static void srcstat_slot_delete(struct srcstat *t, uint32_t i)
-{
-	uint32_t j = i;
-
-	for (;;) {
-		uint32_t k;
-
-		j = (j + 1) & t->mask;
-		if (!t->slots[j].entry)
-			break;
-		k = srcstat_home(t, t->slots[j].id);
-		/* Move j's entry to i unless its home lies cyclically in (i, j]. */
-		if (i <= j ? (k <= i || k > j) : (k <= i && k > j)) {
-			t->slots[i] = t->slots[j];
-			i = j;
-		}
-	}
-	t->slots[i].entry = 0;
-}
-
-/* A new source's entry: a free one, or the least recently seen's. */
-static uint32_t srcstat_take(struct srcstat *t)
-{
-	uint32_t e = (uint32_t)counter_get(&t->sum.tracked);
-
-	if (e < t->cfg.capacity) {
-		counter_add(&t->sum.tracked, 1);
-		return e;
-	}
-	e = t->tail;
-	srcstat_unlink(t, e);
-	srcstat_slot_delete(t, srcstat_slot(t, t->src[e].source_id));
-	counter_add(&t->sum.evictions, 1);
-	return e;
-}
-
-static bool srcstat_bit(const struct srcstat_source *s, uint64_t seq)
-{
-	return s->window[(seq % SRCSTAT_WINDOW) / 64] >> (seq % 64) & 1;
-}
-
-static void srcstat_set(struct srcstat_source *s, uint64_t seq, bool on)
-{
-	uint64_t bit = 1ull << (seq % 64), *w = &s->window[(seq % SRCSTAT_WINDOW) / 64];
-
-	*w = on ? *w | bit : *w & ~bit;
-}
-
-static unsigned srcstat_seq(struct srcstat_totals *sum, struct srcstat_source *s, uint64_t seq)
-{
-	uint64_t d;
-
-	if (seq > s->seq_high) {
-		d = seq - s->seq_high;
-		if (d > 1) {
-			s->gaps += d - 1;
-			counter_add(&sum->gaps, d - 1);
-		}
-		if (d >= SRCSTAT_WINDOW)
-			memset(s->window, 0, sizeof(s->window));
-		else
-			for (uint64_t n = s->seq_high + 1; n < seq; n++)
-				srcstat_set(s, n, false);
-		srcstat_set(s, seq, true);
-		s->seq_high = seq;
-		return d > 1 ? SRCSTAT_GAP : 0;
-	}
-	d = s->seq_high - seq;
-	if (d >= SRCSTAT_WINDOW) {
-		/* Numbering from 0 again far below the highest: the device
-		 * restarted. Its new numbers count from here. */
-		if (seq < SRCSTAT_WINDOW && s->seq_high >= 2 * SRCSTAT_WINDOW) {
-			memset(s->window, 0, sizeof(s->window));
-			srcstat_set(s, seq, true);
-			s->seq_high = seq;
-			return 0;
-		}
-		s->stale++;
-		counter_add(&sum->stale, 1);
-		return SRCSTAT_STALE;
-	}
-	if (srcstat_bit(s, seq)) {
-		s->dups++;
-		counter_add(&sum->dups, 1);
-		return SRCSTAT_DUP;
-	}
-	srcstat_set(s, seq, true);
-	s->reordered++;
-	counter_add(&sum->reordered, 1);
-	if (s->gaps) {
-		s->gaps--;  /* it was counted missing when skipped */
-		counter_set(&sum->gaps, counter_get(&sum->gaps) - 1);
-	}
-	return SRCSTAT_REORDERED;
-}
-
-/* A seqlock per entry: odd while the worker writes it. */
-static void srcstat_write_begin(struct srcstat_source *s)
-{
-	__atomic_store_n(&s->ver, s->ver + 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&l->ver, l->ver + 1, __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 }
 
-int srcstat_read(const struct srcstat *t, uint32_t index, struct srcstat_source *out)
+static void srcstat_unlock(struct srcstat_line *l)
 {
-	const struct srcstat_source *s;
-
-	if (index >= counter_get(&t->sum.tracked) || index >= t->cfg.capacity)
-		return -ENOENT;
-	s = &t->src[index];
-	for (int tries = 0; tries < 16; tries++) {
-		uint32_t v1 = __atomic_load_n(&s->ver, __ATOMIC_ACQUIRE);
-
-		if (v1 & 1)
-			continue;
-		memcpy(out, s, sizeof(*out));
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		if (__atomic_load_n(&s->ver, __ATOMIC_RELAXED) == v1)
-			return 0;
-	}
-	return -EAGAIN;
+	__atomic_store_n(&l->ver, l->ver + 1, __ATOMIC_RELEASE);
 }
 
-void srcstat_prefetch(const struct srcstat *t, uint64_t source_id)
+/* Empties slot i, moving later lines of its probe run back. */
+static void srcstat_delete(struct srcstat *t, uint32_t i)
 {
-	__builtin_prefetch(&t->slots[srcstat_home(t, source_id)]);
+	struct srcstat_line *hole = &t->slots[i];
+	uint32_t j = i;
+
+	srcstat_lock(hole);
+	for (;;) {
+		struct srcstat_line *l;
+		uint32_t k, ver;
+
+		j = (j + 1) & t->mask;
+		l = &t->slots[j];
+		if (!l->cold)
+			break;
+		k = srcstat_slot_home(t, l->id);
+		/* Move j's line to i unless its home lies cyclically in (i, j]. */
+		if (i <= j ? (k <= i || k > j) : (k <= i && k > j)) {
+			srcstat_lock(l);
+			ver = hole->ver;
+			*hole = *l;
+			hole->ver = ver;
+			srcstat_unlock(hole);
+			hole = l;
+			i = j;
+		}
+	}
+	__atomic_store_n(&hole->cold, 0, __ATOMIC_RELAXED);
+	srcstat_unlock(hole);
+}
+
+/* CLOCK: the first source the hand finds not seen since its last pass.
+ * Returns its cold entry, freed. Two passes at most: the first clears
+ * every bit it does not stop at. */
+static uint32_t srcstat_evict(struct srcstat *t)
+{
+	for (uint64_t n = 0; n < 2ull * (t->mask + 1) + 1; n++) {
+		uint32_t h = t->hand, e;
+		struct srcstat_line *l = &t->slots[h];
+
+		t->hand = (h + 1) & t->mask;
+		if (!l->cold)
+			continue;
+		if (l->cold & SRCSTAT_REF) {
+			__atomic_store_n(&l->cold, l->cold & ~SRCSTAT_REF, __ATOMIC_RELAXED);
+			continue;
+		}
+		e = (l->cold & SRCSTAT_ENTRY) - 1;
+		srcstat_delete(t, h);
+		counter_add(&t->sum.evictions, 1);
+		return e;
+	}
+	assert(!"srcstat: a full table with no source to evict");
+	abort();
+}
+
+/* A new source in slot i (its empty slot before any eviction); returns its
+ * line, locked. */
+static struct srcstat_line *srcstat_insert(struct srcstat *t, uint64_t id, uint32_t i,
+					   uint64_t seq, uint64_t arrival_ns)
+{
+	uint32_t e = (uint32_t)counter_get(&t->sum.tracked);
+	struct srcstat_line *l;
+
+	if (e < t->cfg.capacity) {
+		counter_add(&t->sum.tracked, 1);
+	} else {
+		e = srcstat_evict(t);
+		i = srcstat_probe(t, id);  /* the shift may have moved its place */
+	}
+	l = &t->slots[i];
+	srcstat_lock(l);
+	l->id = id;
+	l->seq_high = seq;
+	l->window = 1;
+	l->events = l->bytes = 0;
+	memset(&t->cold[e], 0, sizeof(t->cold[e]));
+	t->cold[e].first_ns = arrival_ns;
+	__atomic_store_n(&l->cold, (e + 1) | SRCSTAT_REF, __ATOMIC_RELAXED);
+	return l;
+}
+
+static unsigned srcstat_seq(struct srcstat *t, struct srcstat_line *l, uint64_t seq)
+{
+	struct srcstat_cold *c = srcstat_cold_of(t, l);
+	uint64_t d;
+
+	if (seq > l->seq_high) {
+		d = seq - l->seq_high;
+		l->seq_high = seq;
+		l->window = d < SRCSTAT_WINDOW ? l->window << d | 1 : 1;
+		if (d == 1)
+			return 0;
+		c->gaps += d - 1;
+		counter_add(&t->sum.gaps, d - 1);
+		return SRCSTAT_GAP;
+	}
+	d = l->seq_high - seq;
+	if (d >= SRCSTAT_WINDOW) {
+		/* Numbering from 0 again far below the highest: the device
+		 * restarted. Its new numbers count from here. */
+		if (seq < SRCSTAT_WINDOW && l->seq_high >= 2 * SRCSTAT_WINDOW) {
+			l->seq_high = seq;
+			l->window = 1;
+			return 0;
+		}
+		c->stale++;
+		counter_add(&t->sum.stale, 1);
+		return SRCSTAT_STALE;
+	}
+	if (l->window >> d & 1) {
+		c->dups++;
+		counter_add(&t->sum.dups, 1);
+		return SRCSTAT_DUP;
+	}
+	l->window |= 1ull << d;
+	c->reordered++;
+	counter_add(&t->sum.reordered, 1);
+	if (c->gaps) {
+		c->gaps--;  /* it was counted missing when skipped */
+		counter_set(&t->sum.gaps, counter_get(&t->sum.gaps) - 1);
+	}
+	return SRCSTAT_REORDERED;
 }
 
 unsigned srcstat_observe(struct srcstat *t, uint64_t source_id, uint64_t seq,
 			 uint64_t event_ns, uint64_t arrival_ns, uint32_t bytes)
 {
-	uint32_t i = srcstat_slot(t, source_id), e;
+	uint32_t i = srcstat_probe(t, source_id);
 	int64_t off = (int64_t)(arrival_ns - event_ns);
-	struct srcstat_source *s;
-	unsigned v = 0;
+	struct srcstat_line *l = &t->slots[i];
+	unsigned v;
 
-	if (t->slots[i].entry) {
-		e = t->slots[i].entry - 1;
-		s = &t->src[e];
-		srcstat_write_begin(s);
-		v |= srcstat_seq(&t->sum, s, seq);
-		s->offset_ns += (off - s->offset_ns) / 16;
+	if (l->cold) {
+		srcstat_lock(l);
+		v = srcstat_seq(t, l, seq);
+		l->offset_ns += (off - l->offset_ns) / 16;
+		l->cold |= SRCSTAT_REF;
 	} else {
-		uint32_t ver;
-
-		e = srcstat_take(t);
-		i = srcstat_slot(t, source_id);  /* an eviction may have moved it */
-		t->slots[i] = (struct srcstat_slot){ .id = source_id, .entry = e + 1 };
-		s = &t->src[e];
-		srcstat_write_begin(s);
-		ver = s->ver;
-		memset(s, 0, sizeof(*s));
-		s->ver = ver;
-		s->source_id = source_id;
-		s->first_ns = arrival_ns;
-		s->seq_high = seq;
-		srcstat_set(s, seq, true);
-		s->offset_ns = off;
-		v |= SRCSTAT_NEW;
-		srcstat_push_head(t, e);
+		l = srcstat_insert(t, source_id, i, seq, arrival_ns);
+		l->offset_ns = off;
+		v = SRCSTAT_NEW;
 	}
-	if (t->head != e) {  /* a burst from one device moves nothing */
-		srcstat_unlink(t, e);
-		srcstat_push_head(t, e);
-	}
-	s->events++;
-	s->bytes += bytes;
-	s->last_ns = arrival_ns;
+	l->events++;
+	l->bytes += bytes;
+	l->last_ns = arrival_ns;
 	if (t->cfg.late_ns && off > 0 && (uint64_t)off > t->cfg.late_ns) {
-		s->late++;
+		srcstat_cold_of(t, l)->late++;
 		counter_add(&t->sum.late, 1);
 		v |= SRCSTAT_LATE;
 	}
 	if (t->cfg.ahead_ns && off < 0 && (uint64_t)-off > t->cfg.ahead_ns) {
-		s->ahead++;
+		srcstat_cold_of(t, l)->ahead++;
 		counter_add(&t->sum.ahead, 1);
 		v |= SRCSTAT_AHEAD;
 	}
-	__atomic_store_n(&s->ver, s->ver + 1, __ATOMIC_RELEASE);  /* even: written */
+	srcstat_unlock(l);
 	return v;
 }
 
-const struct srcstat_source *srcstat_find(const struct srcstat *t, uint64_t source_id)
+static void srcstat_copy(struct srcstat_source *out, const struct srcstat_line *l,
+			 const struct srcstat_cold *c)
 {
-	uint32_t i = srcstat_slot(t, source_id);
+	*out = (struct srcstat_source){
+		.source_id = l->id, .events = l->events, .bytes = l->bytes,
+		.first_ns = c->first_ns, .last_ns = l->last_ns, .seq_high = l->seq_high,
+		.gaps = c->gaps, .dups = c->dups, .reordered = c->reordered, .stale = c->stale,
+		.late = c->late, .ahead = c->ahead, .offset_ns = l->offset_ns,
+	};
+}
 
-	return t->slots[i].entry ? &t->src[t->slots[i].entry - 1] : NULL;
+int srcstat_find(const struct srcstat *t, uint64_t source_id, struct srcstat_source *out)
+{
+	const struct srcstat_line *l = &t->slots[srcstat_probe(t, source_id)];
+
+	if (!l->cold)
+		return -ENOENT;
+	srcstat_copy(out, l, srcstat_cold_of(t, l));
+	return 0;
+}
+
+int srcstat_read(const struct srcstat *t, uint32_t index, struct srcstat_source *out)
+{
+	const struct srcstat_line *s;
+
+	if (index > t->mask)
+		return -ENOENT;
+	s = &t->slots[index];
+	for (int tries = 0; tries < 16; tries++) {
+		uint32_t v1 = __atomic_load_n(&s->ver, __ATOMIC_ACQUIRE);
+		uint32_t cold = __atomic_load_n(&s->cold, __ATOMIC_RELAXED) & SRCSTAT_ENTRY;
+		struct srcstat_line l;
+		struct srcstat_cold c;
+
+		if (v1 & 1)
+			continue;
+		if (!cold)
+			return -ENOENT;
+		memcpy(&l, s, sizeof(l));
+		memcpy(&c, &t->cold[cold - 1], sizeof(c));
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&s->ver, __ATOMIC_RELAXED) == v1) {
+			srcstat_copy(out, &l, &c);
+			return 0;
+		}
+	}
+	return -EAGAIN;
 }
 
 uint32_t srcstat_count(const struct srcstat *t)
 {
 	return (uint32_t)counter_get(&t->sum.tracked);
+}
+
+uint32_t srcstat_slots(const struct srcstat *t)
+{
+	return t->mask + 1;
 }
 
 uint64_t srcstat_evictions(const struct srcstat *t)
@@ -311,15 +359,4 @@ uint64_t srcstat_evictions(const struct srcstat *t)
 const struct srcstat_totals *srcstat_totals(const struct srcstat *t)
 {
 	return &t->sum;
-}
-
-const struct srcstat_source *srcstat_next(const struct srcstat *t, uint32_t *cursor)
-{
-	/* cursor: 0 to start, else the last entry handed out + 1 */
-	uint32_t e = *cursor ? t->next[*cursor - 1] : t->head;
-
-	if (e == SRCSTAT_NONE)
-		return NULL;
-	*cursor = e + 1;
-	return &t->src[e];
 }

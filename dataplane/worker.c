@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <rte_pause.h>
+#include <rte_prefetch.h>
 
 #include "platform/clock.h"
 #include "platform/le.h"
@@ -366,14 +367,30 @@ static bool worker_batch_old(const struct worker *w, uint64_t now_ns)
 	return false;
 }
 
+/* Frames ahead of the one being handled whose datagram, and then whose
+ * source's line, are loaded meanwhile: a datagram fresh from the NIC and a
+ * line of a table of many devices are both out of cache, and each load
+ * costs more than a frame's whole handling. */
+#define WORKER_AHEAD_DGRAM 16
+#define WORKER_AHEAD_SOURCE 4
+
 void worker_handle_burst(struct worker *w, const struct rx_pkt *pkts, uint16_t n)
 {
-	if (w->sources)
-		for (uint16_t i = 0; i < n; i++)
-			if (pkts[i].len >= SLF_HEADER_BYTES)
-				srcstat_prefetch(w->sources, le_get64(pkts[i].data + 8));
-	for (uint16_t i = 0; i < n; i++)
+	for (uint16_t i = 0; i < n && i < WORKER_AHEAD_DGRAM; i++)
+		rte_prefetch0(pkts[i].data);
+	/* The first frames' lines too, or they wait for them: their headers
+	 * load together, then their lines together. */
+	for (uint16_t i = 0; w->sources && i < n && i < WORKER_AHEAD_SOURCE; i++)
+		if (pkts[i].len >= SLF_HEADER_BYTES)
+			srcstat_prefetch(w->sources, le_get64(pkts[i].data + 8));
+	for (uint16_t i = 0; i < n; i++) {
+		if (i + WORKER_AHEAD_DGRAM < n)
+			rte_prefetch0(pkts[i + WORKER_AHEAD_DGRAM].data);
+		if (w->sources && i + WORKER_AHEAD_SOURCE < n &&
+		    pkts[i + WORKER_AHEAD_SOURCE].len >= SLF_HEADER_BYTES)
+			srcstat_prefetch(w->sources, le_get64(pkts[i + WORKER_AHEAD_SOURCE].data + 8));
 		worker_handle(w, &pkts[i]);
+	}
 }
 
 int worker_run(void *arg)

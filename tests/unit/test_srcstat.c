@@ -1,9 +1,10 @@
 /* Source health: gaps, duplicates, reordering, stale numbers, restarts,
  * late and ahead clocks on crafted sequences; the window wrapping many
- * times; eviction of the least recently seen under a full table. */
+ * times; eviction (CLOCK) under a full table; readers walking the slots. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -24,6 +25,22 @@ static struct srcstat *table(uint32_t capacity)
 	return t;
 }
 
+/* A copy of the source's record; fails the test when it is not there. */
+static struct srcstat_source get(const struct srcstat *t, uint64_t id)
+{
+	struct srcstat_source s;
+
+	assert_int_equal(srcstat_find(t, id, &s), 0);
+	return s;
+}
+
+static bool has(const struct srcstat *t, uint64_t id)
+{
+	struct srcstat_source s;
+
+	return srcstat_find(t, id, &s) == 0;
+}
+
 /* Frames of one source with these numbers, on time. */
 static unsigned feed(struct srcstat *t, uint64_t id, const uint64_t *seqs, size_t n)
 {
@@ -38,7 +55,7 @@ static void test_gaps_dups_reorder(void **state)
 {
 	static const uint64_t seqs[] = { 0, 1, 2, 5, 6, 6, 4, 9, 1, 7 };
 	struct srcstat *t = table(16);
-	const struct srcstat_source *s;
+	struct srcstat_source s;
 
 	(void)state;
 	feed(t, 42, seqs, 3);
@@ -49,31 +66,30 @@ static void test_gaps_dups_reorder(void **state)
 	assert_int_equal(srcstat_observe(t, 42, 9, T0, T0, 10), SRCSTAT_GAP);        /* 7, 8 */
 	assert_int_equal(srcstat_observe(t, 42, 1, T0, T0, 10), SRCSTAT_DUP);
 	assert_int_equal(srcstat_observe(t, 42, 7, T0, T0, 10), SRCSTAT_REORDERED);
-	s = srcstat_find(t, 42);
-	assert_non_null(s);
-	assert_int_equal(s->events, 10);
-	assert_int_equal(s->bytes, 100);
-	assert_int_equal(s->seq_high, 9);
-	assert_int_equal(s->gaps, 2);        /* 3 and 8 never came */
-	assert_int_equal(s->dups, 2);
-	assert_int_equal(s->reordered, 2);
-	assert_int_equal(s->stale, 0);
+	s = get(t, 42);
+	assert_int_equal(s.events, 10);
+	assert_int_equal(s.bytes, 100);
+	assert_int_equal(s.seq_high, 9);
+	assert_int_equal(s.gaps, 2);        /* 3 and 8 never came */
+	assert_int_equal(s.dups, 2);
+	assert_int_equal(s.reordered, 2);
+	assert_int_equal(s.stale, 0);
 	srcstat_free(t);
 }
 
-/* 100,000 numbers through a 256-number window: every 10th sent twice,
- * every 7th held back 100 places, every 1000th never sent. */
+/* 100,000 numbers through the 64-number window: every 10th sent twice,
+ * every 7th held back 40 places, every 1000th never sent. */
 static void test_window_wraps(void **state)
 {
 	struct srcstat *t = table(4);
-	const struct srcstat_source *s;
+	struct srcstat_source s;
 	uint64_t sent = 0, missing = 0, dups = 0, held = 0;
 
 	(void)state;
 	for (uint64_t n = 0; n < 100000; n++) {
-		uint64_t late = n - 100;  /* held back at its turn, sent now */
+		uint64_t late = n - 40;  /* held back at its turn, sent now */
 
-		if (n >= 100 && late % 7 == 3 && late % 1000 != 999) {
+		if (n >= 40 && late % 7 == 3 && late % 1000 != 999) {
 			assert_int_equal(srcstat_observe(t, 7, late, T0, T0, 1), SRCSTAT_REORDERED);
 			sent++;
 		}
@@ -81,7 +97,7 @@ static void test_window_wraps(void **state)
 			missing++;
 			continue;
 		}
-		if (n % 7 == 3 && n + 100 < 100000) {
+		if (n % 7 == 3 && n + 40 < 100000) {
 			held++;
 			continue;
 		}
@@ -92,20 +108,19 @@ static void test_window_wraps(void **state)
 			dups++;
 		}
 	}
-	s = srcstat_find(t, 7);
-	assert_non_null(s);
-	assert_int_equal(s->events, sent + dups);
-	assert_int_equal(s->dups, dups);
-	assert_int_equal(s->reordered, held);
-	assert_int_equal(s->gaps, missing - 1);  /* 99,999: nothing came after to miss it */
-	assert_int_equal(s->stale, 0);
+	s = get(t, 7);
+	assert_int_equal(s.events, sent + dups);
+	assert_int_equal(s.dups, dups);
+	assert_int_equal(s.reordered, held);
+	assert_int_equal(s.gaps, missing - 1);  /* 99,999: nothing came after to miss it */
+	assert_int_equal(s.stale, 0);
 	srcstat_free(t);
 }
 
 static void test_stale_and_restart(void **state)
 {
 	struct srcstat *t = table(4);
-	const struct srcstat_source *s;
+	struct srcstat_source s;
 
 	(void)state;
 	srcstat_observe(t, 1, 1000, T0, T0, 1);
@@ -115,17 +130,17 @@ static void test_stale_and_restart(void **state)
 	assert_int_equal(srcstat_observe(t, 1, 0, T0, T0, 1), 0);
 	assert_int_equal(srcstat_observe(t, 1, 1, T0, T0, 1), 0);
 	assert_int_equal(srcstat_observe(t, 1, 2, T0, T0, 1), 0);
-	s = srcstat_find(t, 1);
-	assert_int_equal(s->seq_high, 2);
-	assert_int_equal(s->stale, 1);
-	assert_int_equal(s->dups, 0);
+	s = get(t, 1);
+	assert_int_equal(s.seq_high, 2);
+	assert_int_equal(s.stale, 1);
+	assert_int_equal(s.dups, 0);
 	srcstat_free(t);
 }
 
 static void test_late_ahead_offset(void **state)
 {
 	struct srcstat *t = table(4);
-	const struct srcstat_source *s;
+	struct srcstat_source s;
 
 	(void)state;
 	/* Arrival 2 s after the event: late; event 2 s after arrival: ahead. */
@@ -135,49 +150,62 @@ static void test_late_ahead_offset(void **state)
 	/* A device 300 ms behind, steadily: the offset settles there. */
 	for (uint64_t n = 3; n < 400; n++)
 		srcstat_observe(t, 6, n, T0 + n * SEC, T0 + n * SEC + 300000000ull, 1);
-	s = srcstat_find(t, 6);
-	assert_true(s->offset_ns > 299000000 && s->offset_ns < 301000000);
-	assert_int_equal(s->late, 0);
-	s = srcstat_find(t, 5);
-	assert_int_equal(s->late, 1);
-	assert_int_equal(s->ahead, 1);
+	s = get(t, 6);
+	assert_true(s.offset_ns > 299000000 && s.offset_ns < 301000000);
+	assert_int_equal(s.late, 0);
+	s = get(t, 5);
+	assert_int_equal(s.late, 1);
+	assert_int_equal(s.ahead, 1);
 	srcstat_free(t);
 }
 
-static void test_eviction_least_recent(void **state)
+/* CLOCK: a full table evicts a source not seen since the hand last
+ * passed; one seen since keeps its place. */
+static void test_eviction_clock(void **state)
 {
 	struct srcstat *t = table(4);
-	const struct srcstat_source *s;
-	uint32_t cursor = 0;
+	uint64_t gone = 0, kept = 0;
 
 	(void)state;
 	for (uint64_t id = 1; id <= 4; id++)
 		srcstat_observe(t, id, 0, T0, T0, 1);
-	srcstat_observe(t, 1, 1, T0, T0, 1);    /* 2 is now the least recent */
+	/* The hand's first pass clears every bit and takes the first source. */
 	assert_int_equal(srcstat_observe(t, 5, 0, T0, T0, 1), SRCSTAT_NEW);
 	assert_int_equal(srcstat_evictions(t), 1);
 	assert_int_equal(srcstat_count(t), 4);
-	assert_null(srcstat_find(t, 2));
-	assert_non_null(srcstat_find(t, 1));
-	assert_int_equal(srcstat_find(t, 1)->events, 2);
-	/* Most recent first: 5, 1, 4, 3. */
-	static const uint64_t order[] = { 5, 1, 4, 3 };
-
-	for (int i = 0; i < 4; i++) {
-		s = srcstat_next(t, &cursor);
-		assert_non_null(s);
-		assert_int_equal(s->source_id, order[i]);
-	}
-	assert_null(srcstat_next(t, &cursor));
+	for (uint64_t id = 1; id <= 4; id++)
+		if (!has(t, id))
+			gone = id;
+	assert_true(gone != 0);
+	/* Of the three left (bits clear), all but one send again: that one
+	 * goes next, and nothing else. */
+	for (uint64_t id = 1; id <= 4; id++)
+		if (id != gone && !kept)
+			kept = id;  /* the one that stays quiet */
+	for (uint64_t id = 1; id <= 4; id++)
+		if (id != gone && id != kept)
+			srcstat_observe(t, id, 1, T0, T0, 1);
+	srcstat_observe(t, 5, 1, T0, T0, 1);
+	assert_int_equal(srcstat_observe(t, 6, 0, T0, T0, 1), SRCSTAT_NEW);
+	assert_int_equal(srcstat_evictions(t), 2);
+	assert_false(has(t, kept));
+	assert_true(has(t, 6));
+	assert_true(has(t, 5));
+	assert_int_equal(get(t, 5).events, 2);
+	for (uint64_t id = 1; id <= 4; id++)
+		if (id != gone && id != kept)
+			assert_int_equal(get(t, id).events, 2);
 	srcstat_free(t);
 }
 
-/* Heavy churn through a small table: every source the recency list holds
- * is found by its id, no other is, and the counts add up. */
+/* Heavy churn through a small table: a reader's walk of the slots finds
+ * each source once, by find too, and the counts add up. */
 static void test_churn_consistent(void **state)
 {
 	struct srcstat *t = table(64);
-	uint64_t x = 88172645463325252ull, distinct = 0;
+	uint64_t x = 88172645463325252ull, distinct = 0, events = 0;
+	struct srcstat_source s;
+	uint32_t n = 0;
 
 	(void)state;
 	for (int i = 0; i < 200000; i++) {
@@ -192,14 +220,20 @@ static void test_churn_consistent(void **state)
 	}
 	assert_int_equal(srcstat_count(t), 64);
 	assert_int_equal(srcstat_evictions(t), distinct - 64);
-	uint32_t cursor = 0, n = 0;
-	const struct srcstat_source *s;
+	assert_true(srcstat_slots(t) >= 128);
+	assert_int_equal(srcstat_read(t, srcstat_slots(t), &s), -ENOENT);
+	for (uint32_t i = 0; i < srcstat_slots(t); i++) {
+		int rc = srcstat_read(t, i, &s);
 
-	while ((s = srcstat_next(t, &cursor)) != NULL) {
-		assert_ptr_equal(srcstat_find(t, s->source_id), s);
+		if (rc == -ENOENT)
+			continue;
+		assert_int_equal(rc, 0);
+		assert_int_equal(get(t, s.source_id).events, s.events);
+		events += s.events;
 		n++;
 	}
 	assert_int_equal(n, 64);
+	assert_true(events >= 64);
 	srcstat_free(t);
 }
 
@@ -222,7 +256,7 @@ int main(void)
 		cmocka_unit_test(test_window_wraps),
 		cmocka_unit_test(test_stale_and_restart),
 		cmocka_unit_test(test_late_ahead_offset),
-		cmocka_unit_test(test_eviction_least_recent),
+		cmocka_unit_test(test_eviction_clock),
 		cmocka_unit_test(test_churn_consistent),
 		cmocka_unit_test(test_capacity_bounds),
 	};
