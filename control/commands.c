@@ -304,6 +304,7 @@ void cmd_render_metrics(void *ctx, FILE *out)
 	stats_render_prometheus(&s, out);
 	canary_render_prometheus(&d->canary, clock_mono_ns(), out);
 	sources_render_watermarks(d, out);
+	sources_render_metrics(d, out);
 }
 
 /* One line for systemd's STATUS. */

@@ -131,6 +131,21 @@ static void sources_offer(struct sources_heap *h, const struct srcstat_source *s
 	}
 }
 
+/* Sorts the heap most first (popping the least to the end sorts a
+ * min-heap descending); returns the count. */
+static unsigned sources_heap_sort(struct sources_heap *h)
+{
+	unsigned count = h->n;
+
+	for (unsigned n = h->n; n > 1; n--) {
+		sources_swap(h, 0, n - 1);
+		h->n--;
+		sources_down(h, 0);
+	}
+	h->n = count;
+	return count;
+}
+
 /* The text table's column names, the same for a listing and one device. */
 static void sources_print_header(FILE *out)
 {
@@ -187,14 +202,8 @@ int sources_render(const struct daemon *d, const struct sources_req *rq, FILE *o
 			sources_offer(&h, &s, sources_key(&s, rq->sort));
 		}
 	}
-	/* Most first: popping the least to the end sorts a min-heap descending. */
-	unsigned count = h.n;
+	unsigned count = sources_heap_sort(&h);
 
-	for (unsigned n = h.n; n > 1; n--) {
-		sources_swap(&h, 0, n - 1);
-		h.n--;
-		sources_down(&h, 0);
-	}
 	if (!json)
 		sources_print_header(out);
 	for (unsigned i = 0; i < count; i++)
@@ -238,6 +247,63 @@ void sources_render_watermarks(const struct daemon *d, FILE *out)
 		said = true;
 		fprintf(out, "sluice_watermark_seconds{schema=\"%u\"} %" PRIu64 ".%09" PRIu64 "\n",
 			schema, wm / 1000000000u, wm % 1000000000u);
+	}
+}
+
+static const struct {
+	enum sources_sort by;
+	const char *name, *help;
+	bool seconds;        /* the key is |offset| in ns; print the signed offset in s */
+} sources_tops[] = {
+	{ SOURCES_BY_GAPS, "gaps", "sequence numbers skipped and not received since", false },
+	{ SOURCES_BY_DUPS, "dups", "sequence numbers received again", false },
+	{ SOURCES_BY_LATE, "late", "events that arrived more than --late-ms after their time", false },
+	{ SOURCES_BY_SKEW, "offset_seconds",
+	  "arrival - event time, smoothed (positive: the device's clock behind)", true },
+};
+
+void sources_render_metrics(const struct daemon *d, FILE *out)
+{
+	enum { TOPS = sizeof(sources_tops) / sizeof(sources_tops[0]) };
+	struct srcstat_source e[TOPS][SOURCES_METRICS_TOP], s;
+	uint64_t key[TOPS][SOURCES_METRICS_TOP], silent = 0, now = clock_real_ns();
+	uint64_t silence = d->cfg.source_silence_s * 1000000000ull;
+	struct sources_heap h[TOPS];
+
+	for (unsigned k = 0; k < TOPS; k++)
+		h[k] = (struct sources_heap){ .e = e[k], .key = key[k], .cap = SOURCES_METRICS_TOP };
+	for (unsigned w = 0; w < d->worker_count; w++) {
+		const struct srcstat *t = d->workers[w]->sources;
+
+		for (uint32_t i = 0; t && i < srcstat_slots(t); i++) {
+			if (srcstat_read(t, i, &s) < 0)
+				continue;
+			silent += now >= s.last_ns && now - s.last_ns >= silence;
+			for (unsigned k = 0; k < TOPS; k++) {
+				uint64_t v = sources_key(&s, sources_tops[k].by);
+
+				if (v)
+					sources_offer(&h[k], &s, v);
+			}
+		}
+	}
+	fprintf(out, "# HELP sluice_sources_silent devices quiet for --source-silence-s or longer\n"
+		"# TYPE sluice_sources_silent gauge\nsluice_sources_silent %" PRIu64 "\n", silent);
+	for (unsigned k = 0; k < TOPS; k++) {
+		unsigned n = sources_heap_sort(&h[k]);
+
+		fprintf(out, "# HELP sluice_source_top_%s the %u devices with the most: %s "
+			"(rank 1 the most; no other label per device)\n"
+			"# TYPE sluice_source_top_%s gauge\n", sources_tops[k].name,
+			SOURCES_METRICS_TOP, sources_tops[k].help, sources_tops[k].name);
+		for (unsigned r = 0; r < n; r++) {
+			fprintf(out, "sluice_source_top_%s{rank=\"%u\",source_id=\"%" PRIu64 "\"} ",
+				sources_tops[k].name, r + 1, e[k][r].source_id);
+			if (sources_tops[k].seconds)
+				fprintf(out, "%.6f\n", (double)e[k][r].offset_ns / 1e9);
+			else
+				fprintf(out, "%" PRIu64 "\n", key[k][r]);
+		}
 	}
 }
 

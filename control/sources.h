@@ -11,6 +11,7 @@
 
 #define SOURCES_TOP_DEFAULT 20u
 #define SOURCES_TOP_MAX 1000u
+#define SOURCES_METRICS_TOP 5u  /* devices per top-N metric */
 
 enum sources_sort {
 	SOURCES_BY_GAPS,
@@ -41,6 +42,12 @@ int sources_render(const struct daemon *d, const struct sources_req *rq, FILE *o
 uint64_t sources_watermark(const struct daemon *d, uint16_t schema);
 /* sluice_watermark_seconds{schema="N"} for each schema seen. */
 void sources_render_watermarks(const struct daemon *d, FILE *out);
+
+/* sluice_sources_silent, and sluice_source_top_{gaps,dups,late,
+ * offset_seconds}{rank,source_id}: the SOURCES_METRICS_TOP devices with
+ * the most of each, so a dashboard names the worst devices without a
+ * series per device. One pass over the tables. */
+void sources_render_metrics(const struct daemon *d, FILE *out);
 
 /* One device; -ENOENT (said on out) when no table holds it. */
 int source_render(const struct daemon *d, uint64_t source_id, FILE *out, bool json);

@@ -96,7 +96,7 @@ static void test_source_health(void **state)
 	static char body[65536];
 	uint64_t frames = 0, now_s;
 	int port = it_free_tcp_port();
-	const char *wm;
+	const char *wm, *top;
 
 	(void)state;
 	snprintf(extra, sizeof(extra), "--late-ms 5000 --clock-ahead-ms 1000 --source-silence-s 2 "
@@ -132,6 +132,20 @@ static void test_source_health(void **state)
 	assert_true(strtoull(strchr(wm, '}') + 2, NULL, 10) + 5 <= now_s &&
 		    strtoull(strchr(wm, '}') + 2, NULL, 10) + 60 > now_s);
 	assert_int_not_equal(it_promtool_check(port), -1);
+	/* Top-N and silent: the worst devices by name, never a series each. */
+	assert_non_null(strstr(body, "\nsluice_sources_silent 50\n"));
+	assert_int_equal(lines_with(body, "\nsluice_source_top_gaps{"), 5);
+	top = strstr(body, "\nsluice_source_top_gaps{rank=\"1\",source_id=\"");
+	assert_non_null(top);
+	assert_true(strtoull(strchr(top, '}') + 2, NULL, 10) == PER_DEVICE / 10 - 1);
+	assert_true(it_find_u64(top, "source_id", "=\"") < (uint64_t)DEVICES);
+	top = strstr(body, "\nsluice_source_top_dups{rank=\"1\",");
+	assert_non_null(top);
+	assert_true(strtoull(strchr(top, '}') + 2, NULL, 10) == PER_DEVICE / 10);
+	top = strstr(body, "\nsluice_source_top_offset_seconds{rank=\"1\",");
+	assert_non_null(top);
+	fprintf(stderr, "0030: %.80s\n", top + 1);
+	assert_true(strtod(strchr(top, '}') + 2, NULL) > 9.0);  /* the clocks 10 s behind */
 
 	/* In Kafka: the duplicates with dup=1, every event with a watermark. */
 	assert_int_equal(it_wait_replicated(&daemon_, frames, 120, json, sizeof(json)), 0);

@@ -299,7 +299,7 @@ int it_status(const struct it_daemon *d, char *json, size_t size)
 	return rc;
 }
 
-static uint64_t it_find_u64(const char *text, const char *key, const char *sep)
+uint64_t it_find_u64(const char *text, const char *key, const char *sep)
 {
 	char pat[160];
 	const char *p;

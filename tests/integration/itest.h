@@ -92,6 +92,8 @@ int it_accounted(const char *json, uint64_t frames);
 
 /* One "key=value" line of a program's output. */
 uint64_t it_kv_u64(const char *text, const char *key);
+/* The number after the first "KEY SEP" in text; UINT64_MAX when absent. */
+uint64_t it_find_u64(const char *text, const char *key, const char *sep);
 
 uint64_t it_now_ms(void);
 
