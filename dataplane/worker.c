@@ -96,6 +96,24 @@ static struct log_batchbuf *worker_get_buf(struct worker *w, enum log_kind k)
 	return b;
 }
 
+static void worker_observe(struct worker *w, const struct worker_pending *p)
+{
+	unsigned v = srcstat_observe(w->sources, p->source_id, p->seq, p->event_ns, p->arrival_ns,
+				     p->bytes);
+	counter_t *newest = &w->schema_newest_ns[p->schema_id];
+
+	if ((v & SRCSTAT_DUP) && p->flags)
+		*p->flags |= LOG_RECORD_FLAG_DUP;
+	if (!(v & (SRCSTAT_LATE | SRCSTAT_AHEAD)) && p->event_ns > counter_get(newest))
+		counter_set(newest, p->event_ns);
+}
+
+static void worker_observe_all(struct worker *w)
+{
+	while (w->pend_head != w->pend_tail)
+		worker_observe(w, &w->pend[w->pend_head++ % WORKER_PENDING]);
+}
+
 /* Hands the kind's buffer to the log service; after the bounded retry its
  * records are counted as dropped and the buffer is reused. */
 void worker_flush(struct worker *w, enum log_kind k)
@@ -104,6 +122,8 @@ void worker_flush(struct worker *w, enum log_kind k)
 	uint64_t deadline = 0;
 	unsigned step = 0;
 
+	if (k == LOG_KIND_EVENTS)
+		worker_observe_all(w);  /* dup flags set before the batch goes */
 	if (!b || b->count == 0)
 		return;
 	while (queue_enqueue_burst(w->cfg.queue, (void **)&b, 1) == 0) {
@@ -131,7 +151,7 @@ void worker_flush_all(struct worker *w)
 
 /* Puts rec into the kind's buffer; returns WORKER_DROPS, or why it could not. */
 static enum worker_drop worker_put(struct worker *w, enum log_kind k,
-				   const struct log_record *rec)
+				   const struct log_record *rec, uint8_t **at)
 {
 	uint32_t need = log_record_bytes(rec->payload_len);
 	struct log_batchbuf *b = w->cur[k];
@@ -151,6 +171,8 @@ static enum worker_drop worker_put(struct worker *w, enum log_kind k,
 	}
 	if (b->count == 0)
 		b->first_arrival_ns = rec->arrival_ns;
+	if (at)
+		*at = b->data + b->bytes;
 	b->bytes += log_record_encode(b->data + b->bytes, rec);
 	b->count++;
 	return WORKER_DROPS;
@@ -158,12 +180,30 @@ static enum worker_drop worker_put(struct worker *w, enum log_kind k,
 
 _Static_assert(SLF_FLAG_CANARY == LOG_RECORD_FLAG_CANARY, "records keep the frame's flag");
 
-static void worker_emit(struct worker *w, enum log_kind k, const struct log_record *rec)
+/* Puts rec, counting a drop; returns where it went, or NULL. */
+static uint8_t *worker_emit(struct worker *w, enum log_kind k, const struct log_record *rec)
 {
-	enum worker_drop why = worker_put(w, k, rec);
+	uint8_t *at = NULL;
+	enum worker_drop why = worker_put(w, k, rec, &at);
 
-	if (why != WORKER_DROPS)
-		counter_add(&w->stats.drops[why], 1);
+	if (why == WORKER_DROPS)
+		return at;
+	counter_add(&w->stats.drops[why], 1);
+	return NULL;
+}
+
+/* Queues a frame for source health, its line loading meanwhile; the one
+ * WORKER_OBSERVE_LAG frames back is observed now. */
+static void worker_pend(struct worker *w, const struct log_record *rec, uint8_t *at)
+{
+	if (w->pend_tail - w->pend_head >= WORKER_OBSERVE_LAG)
+		worker_observe(w, &w->pend[w->pend_head++ % WORKER_PENDING]);
+	w->pend[w->pend_tail++ % WORKER_PENDING] = (struct worker_pending){
+		.source_id = rec->source_id, .seq = rec->seq, .event_ns = rec->event_time_ns,
+		.arrival_ns = rec->arrival_ns, .flags = at ? at + LOG_RECORD_FLAGS_AT : NULL,
+		.bytes = rec->payload_len, .schema_id = rec->schema_id,
+	};
+	srcstat_prefetch(w->sources, rec->source_id);
 }
 
 /* The per-sender arrival counter of raw mode, in a bounded table. */
@@ -269,18 +309,10 @@ void worker_handle(struct worker *w, const struct rx_pkt *pkt)
 		rec.event_time_ns = f->event_time_ns;
 		rec.payload = f->payload;
 		rec.payload_len = f->payload_len;
-		if (w->sources && !(f->flags & SLF_FLAG_CANARY)) {
-			unsigned v = srcstat_observe(w->sources, f->source_id, f->seq,
-						     f->event_time_ns, rec.arrival_ns, f->payload_len);
-			counter_t *newest = &w->schema_newest_ns[f->schema_id];
-
-			if (v & SRCSTAT_DUP)
-				rec.flags |= LOG_RECORD_FLAG_DUP;
-			if (!(v & (SRCSTAT_LATE | SRCSTAT_AHEAD)) &&
-			    f->event_time_ns > counter_get(newest))
-				counter_set(newest, f->event_time_ns);
-		}
-		worker_emit(w, LOG_KIND_EVENTS, &rec);
+		if (w->sources && !(f->flags & SLF_FLAG_CANARY))
+			worker_pend(w, &rec, worker_emit(w, LOG_KIND_EVENTS, &rec));
+		else
+			worker_emit(w, LOG_KIND_EVENTS, &rec);
 	}
 	counter_add(&w->stats.frames_received, n + (fault.reason != SLF_OK));
 	if (fault.reason == SLF_OK)
@@ -347,7 +379,7 @@ void worker_take_inject(struct worker *w)
 
 		if (!(f->flags & SLF_FLAG_CANARY))
 			continue;
-		if (worker_put(w, LOG_KIND_EVENTS, &rec) != WORKER_DROPS) {
+		if (worker_put(w, LOG_KIND_EVENTS, &rec, NULL) != WORKER_DROPS) {
 			counter_add(&w->stats.canaries_dropped, 1);
 			continue;
 		}
@@ -367,28 +399,18 @@ static bool worker_batch_old(const struct worker *w, uint64_t now_ns)
 	return false;
 }
 
-/* Frames ahead of the one being handled whose datagram, and then whose
- * source's line, are loaded meanwhile: a datagram fresh from the NIC and a
- * line of a table of many devices are both out of cache, and each load
- * costs more than a frame's whole handling. */
+/* Datagrams ahead of the one being handled that are loaded meanwhile: one
+ * fresh from the NIC is out of cache, and its load costs more than its
+ * handling. */
 #define WORKER_AHEAD_DGRAM 16
-#define WORKER_AHEAD_SOURCE 4
 
 void worker_handle_burst(struct worker *w, const struct rx_pkt *pkts, uint16_t n)
 {
 	for (uint16_t i = 0; i < n && i < WORKER_AHEAD_DGRAM; i++)
 		rte_prefetch0(pkts[i].data);
-	/* The first frames' lines too, or they wait for them: their headers
-	 * load together, then their lines together. */
-	for (uint16_t i = 0; w->sources && i < n && i < WORKER_AHEAD_SOURCE; i++)
-		if (pkts[i].len >= SLF_HEADER_BYTES)
-			srcstat_prefetch(w->sources, le_get64(pkts[i].data + 8));
 	for (uint16_t i = 0; i < n; i++) {
 		if (i + WORKER_AHEAD_DGRAM < n)
 			rte_prefetch0(pkts[i + WORKER_AHEAD_DGRAM].data);
-		if (w->sources && i + WORKER_AHEAD_SOURCE < n &&
-		    pkts[i + WORKER_AHEAD_SOURCE].len >= SLF_HEADER_BYTES)
-			srcstat_prefetch(w->sources, le_get64(pkts[i + WORKER_AHEAD_SOURCE].data + 8));
 		worker_handle(w, &pkts[i]);
 	}
 }

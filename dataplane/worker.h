@@ -92,6 +92,19 @@ struct worker_config {
 	uint64_t late_ns, ahead_ns;
 };
 
+/* A frame source health has yet to see: observed WORKER_OBSERVE_LAG
+ * frames later, once its table line has had time to load, and always
+ * before its batch is handed on (its dup flag is set in the batch). */
+struct worker_pending {
+	uint64_t source_id, seq, event_ns, arrival_ns;
+	uint8_t *flags;              /* the record's flags in the batch; NULL: not kept */
+	uint32_t bytes;
+	uint16_t schema_id;
+};
+
+#define WORKER_OBSERVE_LAG 12u
+#define WORKER_PENDING 16u           /* a power of two above the lag */
+
 struct worker_raw_slot {
 	uint64_t peer_id;
 	uint64_t next_seq;
@@ -110,6 +123,8 @@ struct worker {
 	struct worker_bucket dlq_all;
 	struct worker_bucket dlq_source[WORKER_DLQ_SOURCES];
 	struct srcstat *sources;     /* NULL: source health off */
+	struct worker_pending pend[WORKER_PENDING];
+	uint32_t pend_head, pend_tail;   /* next to observe, next free */
 	/* With source health: by schema id, the newest event time of an event
 	 * neither late nor ahead, for the watermark (control plane reads). */
 	counter_t *schema_newest_ns;
@@ -121,8 +136,7 @@ struct worker *worker_create(const struct worker_config *cfg);
 int worker_run(void *arg);
 /* Handles one received datagram (the loop's body; exposed for tests). */
 void worker_handle(struct worker *w, const struct rx_pkt *pkt);
-/* Handles a burst: the source table slots of its first frames are
- * prefetched, then each datagram is handled. */
+/* Handles a burst, each datagram loaded a few ahead of its turn. */
 void worker_handle_burst(struct worker *w, const struct rx_pkt *pkts, uint16_t n);
 /* Hands the worker one SLF1 datagram whose frames carry the canary flag;
  * it enters the parser on the worker's next pass, timed from there, in a

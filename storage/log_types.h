@@ -53,6 +53,7 @@
  * source sent this sequence number before, within the window (Kafka
  * header dup=1; kept, so at-least-once stays honest). */
 #define LOG_RECORD_FLAG_DUP 0x80u
+#define LOG_RECORD_FLAGS_AT 6u       /* the flags byte within an encoded record */
 
 /* The largest payload a record holds: an SLF1 payload fills a UDP datagram
  * at most (65507 - 36), a raw or DLQ payload is one datagram (65507). */
@@ -115,7 +116,7 @@ static inline uint32_t log_record_encode(uint8_t *dst, const struct log_record *
 
 	le_put32(dst, bytes);
 	le_put16(dst + 4, rec->schema_id);
-	dst[6] = rec->flags;
+	dst[LOG_RECORD_FLAGS_AT] = rec->flags;
 	dst[7] = rec->dlq_reason;
 	le_put64(dst + 8, rec->source_id);
 	le_put64(dst + 16, rec->seq);
