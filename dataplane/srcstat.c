@@ -21,19 +21,9 @@
 
 #include <rte_common.h>
 
-#define SRCSTAT_REF (1u << 31)      /* seen since the hand last passed */
 #define SRCSTAT_ENTRY (SRCSTAT_REF - 1)
 #define SRCSTAT_HUGE (2u << 20)
 
-struct srcstat_line {
-	uint64_t id;
-	uint32_t ver;        /* seqlock of the slot: odd while the worker writes it */
-	uint32_t cold;       /* cold entry + 1 (0: empty slot), | SRCSTAT_REF */
-	uint64_t seq_high;
-	uint64_t window;     /* bit k: seq_high - k seen */
-	uint64_t events, bytes, last_ns;
-	int64_t offset_ns;
-};
 _Static_assert(sizeof(struct srcstat_line) == 64, "a source's hot state is one line");
 _Static_assert(SRCSTAT_WINDOW == 64, "the window is one word of the line");
 
@@ -43,7 +33,7 @@ struct srcstat_cold {
 };
 
 struct srcstat {
-	struct srcstat_index x;          /* first: srcstat_prefetch reads it */
+	struct srcstat_index x;          /* first: the inline path reads it */
 	struct srcstat_config cfg;
 	struct srcstat_line *slots;      /* x.slots */
 	size_t slots_bytes;
@@ -52,11 +42,6 @@ struct srcstat {
 	uint32_t hand;                   /* CLOCK's next slot */
 	struct srcstat_totals sum;       /* tracked: the cold entries in use */
 };
-
-static uint32_t srcstat_slot_home(const struct srcstat *t, uint64_t id)
-{
-	return srcstat_home(&t->x, id);
-}
 
 int srcstat_new(struct srcstat **out, const struct srcstat_config *cfg)
 {
@@ -92,7 +77,13 @@ int srcstat_new(struct srcstat **out, const struct srcstat_config *cfg)
 		(void)madvise(t->slots, t->slots_bytes, MADV_HUGEPAGE);  /* a hint */
 	memset(t->slots, 0, t->slots_bytes);  /* and faults it in now, not per frame */
 	t->mask = (uint32_t)(slots - 1);
-	t->x = (struct srcstat_index){ .slots = t->slots, .shift = 64 - bits };
+	t->x = (struct srcstat_index){
+		.slots = t->slots, .shift = 64 - bits,
+		.on_time_lo = cfg->ahead_ns && cfg->ahead_ns < INT64_MAX ? -(int64_t)cfg->ahead_ns
+									  : INT64_MIN,
+		.on_time_hi = cfg->late_ns && cfg->late_ns < INT64_MAX ? (int64_t)cfg->late_ns
+								       : INT64_MAX,
+	};
 	*out = t;
 	return 0;
 }
@@ -109,7 +100,7 @@ void srcstat_free(struct srcstat *t)
 /* The slot holding id, or the empty slot where it would go. */
 static uint32_t srcstat_probe(const struct srcstat *t, uint64_t id)
 {
-	uint32_t i = srcstat_slot_home(t, id);
+	uint32_t i = srcstat_home(t, id);
 
 	while (t->slots[i].cold && t->slots[i].id != id)
 		i = (i + 1) & t->mask;
@@ -119,17 +110,6 @@ static uint32_t srcstat_probe(const struct srcstat *t, uint64_t id)
 static struct srcstat_cold *srcstat_cold_of(const struct srcstat *t, const struct srcstat_line *l)
 {
 	return &t->cold[(l->cold & SRCSTAT_ENTRY) - 1];
-}
-
-static void srcstat_lock(struct srcstat_line *l)
-{
-	__atomic_store_n(&l->ver, l->ver + 1, __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-}
-
-static void srcstat_unlock(struct srcstat_line *l)
-{
-	__atomic_store_n(&l->ver, l->ver + 1, __ATOMIC_RELEASE);
 }
 
 /* Empties slot i, moving later lines of its probe run back. */
@@ -147,7 +127,7 @@ static void srcstat_delete(struct srcstat *t, uint32_t i)
 		l = &t->slots[j];
 		if (!l->cold)
 			break;
-		k = srcstat_slot_home(t, l->id);
+		k = srcstat_home(t, l->id);
 		/* Move j's line to i unless its home lies cyclically in (i, j]. */
 		if (i <= j ? (k <= i || k > j) : (k <= i && k > j)) {
 			srcstat_lock(l);

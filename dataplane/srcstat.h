@@ -68,31 +68,84 @@ struct srcstat;
 int srcstat_new(struct srcstat **out, const struct srcstat_config *cfg);
 void srcstat_free(struct srcstat *t);
 
-/* The head of the table, for srcstat_prefetch inline (the worker calls it
- * for every frame). */
-struct srcstat_index {
-	const void *slots;               /* lines of 64 bytes */
-	unsigned shift;                  /* 64 - log2(slots) */
+/* What a frame needs of its source, in one line; the lines are the table
+ * (open addressing, srcstat.c). Inline here for the worker's fast path. */
+struct srcstat_line {
+	uint64_t id;
+	uint32_t ver;        /* seqlock of the slot: odd while the worker writes it */
+	uint32_t cold;       /* cold entry + 1 (0: empty slot), | SRCSTAT_REF */
+	uint64_t seq_high;
+	uint64_t window;     /* bit k: seq_high - k seen */
+	uint64_t events, bytes, last_ns;
+	int64_t offset_ns;
 };
 
-static inline uint32_t srcstat_home(const struct srcstat_index *x, uint64_t id)
-{
-	return (uint32_t)((id * 0x9e3779b97f4a7c15ull) >> x->shift);
-}
+#define SRCSTAT_REF (1u << 31)       /* seen since CLOCK's hand last passed */
 
-/* Starts loading the line of source_id some frames ahead of observe: with
- * many devices the table is out of cache, and that load was most of the
- * cost of tracking. */
-static inline void srcstat_prefetch(const struct srcstat *t, uint64_t source_id)
+/* The head of struct srcstat: what the inline path reads. */
+struct srcstat_index {
+	struct srcstat_line *slots;
+	unsigned shift;                  /* 64 - log2(slots) */
+	int64_t on_time_lo, on_time_hi;  /* arrival - event time neither ahead nor late */
+};
+
+/* The slot where source_id's probe starts. */
+static inline uint32_t srcstat_home(const struct srcstat *t, uint64_t source_id)
 {
 	const struct srcstat_index *x = (const struct srcstat_index *)t;
 
-	__builtin_prefetch((const char *)x->slots + 64 * (size_t)srcstat_home(x, source_id), 1);
+	return (uint32_t)((source_id * 0x9e3779b97f4a7c15ull) >> x->shift);
+}
+
+/* Starts loading a source's line some frames ahead of observing it: with
+ * many devices the table is out of cache, and that load was most of the
+ * cost of tracking. */
+static inline void srcstat_prefetch(const struct srcstat *t, uint32_t home)
+{
+	__builtin_prefetch(&((const struct srcstat_index *)t)->slots[home], 1);
+}
+
+static inline void srcstat_lock(struct srcstat_line *l)
+{
+	__atomic_store_n(&l->ver, l->ver + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+}
+
+static inline void srcstat_unlock(struct srcstat_line *l)
+{
+	__atomic_store_n(&l->ver, l->ver + 1, __ATOMIC_RELEASE);
 }
 
 /* Accounts one frame; returns its srcstat_verdict bits. */
 unsigned srcstat_observe(struct srcstat *t, uint64_t source_id, uint64_t seq,
 			 uint64_t event_ns, uint64_t arrival_ns, uint32_t bytes);
+
+/* srcstat_observe, with the frame that says nothing new (a known source
+ * at its home slot, the next number, on time) handled inline: that is
+ * almost every frame, and the call and the general path cost more than
+ * the accounting. home: srcstat_home(t, source_id). */
+static inline unsigned srcstat_observe_at(struct srcstat *t, uint32_t home, uint64_t source_id,
+					  uint64_t seq, uint64_t event_ns, uint64_t arrival_ns,
+					  uint32_t bytes)
+{
+	const struct srcstat_index *x = (const struct srcstat_index *)t;
+	struct srcstat_line *l = &x->slots[home];
+	int64_t off = (int64_t)(arrival_ns - event_ns);
+
+	if (l->id != source_id || !l->cold || seq != l->seq_high + 1 || seq == 0 ||
+	    off < x->on_time_lo || off > x->on_time_hi)
+		return srcstat_observe(t, source_id, seq, event_ns, arrival_ns, bytes);
+	srcstat_lock(l);
+	l->seq_high = seq;
+	l->window = l->window << 1 | 1;
+	l->offset_ns += (off - l->offset_ns) / 16;
+	l->cold |= SRCSTAT_REF;
+	l->events++;
+	l->bytes += bytes;
+	l->last_ns = arrival_ns;
+	srcstat_unlock(l);
+	return 0;
+}
 
 /* A copy of the source's record: 0, or -ENOENT. The worker's own thread. */
 int srcstat_find(const struct srcstat *t, uint64_t source_id, struct srcstat_source *out);

@@ -96,22 +96,34 @@ static struct log_batchbuf *worker_get_buf(struct worker *w, enum log_kind k)
 	return b;
 }
 
-static void worker_observe(struct worker *w, const struct worker_pending *p)
+/* Source health's verdict on a frame: the dup flag for Kafka (in its
+ * record when it was kept), and the schema's newest on-time event time. */
+static void worker_observe(struct worker *w, const struct log_record *r, uint32_t home,
+			   uint8_t *flags)
 {
-	unsigned v = srcstat_observe(w->sources, p->source_id, p->seq, p->event_ns, p->arrival_ns,
-				     p->bytes);
-	counter_t *newest = &w->schema_newest_ns[p->schema_id];
+	unsigned v = srcstat_observe_at(w->sources, home, r->source_id, r->seq, r->event_time_ns,
+					r->arrival_ns, r->payload_len);
+	counter_t *newest = &w->schema_newest_ns[r->schema_id];
 
-	if ((v & SRCSTAT_DUP) && p->flags)
-		*p->flags |= LOG_RECORD_FLAG_DUP;
-	if (!(v & (SRCSTAT_LATE | SRCSTAT_AHEAD)) && p->event_ns > counter_get(newest))
-		counter_set(newest, p->event_ns);
+	if ((v & SRCSTAT_DUP) && flags)
+		*flags |= LOG_RECORD_FLAG_DUP;
+	if (!(v & (SRCSTAT_LATE | SRCSTAT_AHEAD)) && r->event_time_ns > counter_get(newest))
+		counter_set(newest, r->event_time_ns);
+}
+
+static void worker_observe_next(struct worker *w)
+{
+	const struct worker_pending *p = &w->pend[w->pend_head++ % WORKER_PENDING];
+	struct log_record r;
+
+	log_record_decode_trusted(p->rec, &r);
+	worker_observe(w, &r, p->home, p->rec + LOG_RECORD_FLAGS_AT);
 }
 
 static void worker_observe_all(struct worker *w)
 {
 	while (w->pend_head != w->pend_tail)
-		worker_observe(w, &w->pend[w->pend_head++ % WORKER_PENDING]);
+		worker_observe_next(w);
 }
 
 /* Hands the kind's buffer to the log service; after the bounded retry its
@@ -193,17 +205,21 @@ static uint8_t *worker_emit(struct worker *w, enum log_kind k, const struct log_
 }
 
 /* Queues a frame for source health, its line loading meanwhile; the one
- * WORKER_OBSERVE_LAG frames back is observed now. */
+ * WORKER_OBSERVE_LAG frames back is observed now. A frame not kept (no
+ * room, disk refusing) is observed at once, after those before it. */
 static void worker_pend(struct worker *w, const struct log_record *rec, uint8_t *at)
 {
+	uint32_t home = srcstat_home(w->sources, rec->source_id);
+
+	if (!at) {
+		worker_observe_all(w);
+		worker_observe(w, rec, home, NULL);
+		return;
+	}
 	if (w->pend_tail - w->pend_head >= WORKER_OBSERVE_LAG)
-		worker_observe(w, &w->pend[w->pend_head++ % WORKER_PENDING]);
-	w->pend[w->pend_tail++ % WORKER_PENDING] = (struct worker_pending){
-		.source_id = rec->source_id, .seq = rec->seq, .event_ns = rec->event_time_ns,
-		.arrival_ns = rec->arrival_ns, .flags = at ? at + LOG_RECORD_FLAGS_AT : NULL,
-		.bytes = rec->payload_len, .schema_id = rec->schema_id,
-	};
-	srcstat_prefetch(w->sources, rec->source_id);
+		worker_observe_next(w);
+	w->pend[w->pend_tail++ % WORKER_PENDING] = (struct worker_pending){ .rec = at, .home = home };
+	srcstat_prefetch(w->sources, home);
 }
 
 /* The per-sender arrival counter of raw mode, in a bounded table. */

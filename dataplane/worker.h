@@ -94,12 +94,11 @@ struct worker_config {
 
 /* A frame source health has yet to see: observed WORKER_OBSERVE_LAG
  * frames later, once its table line has had time to load, and always
- * before its batch is handed on (its dup flag is set in the batch). */
+ * before its batch is handed on; what it needs it reads from its record in
+ * the batch, where it sets the dup flag. */
 struct worker_pending {
-	uint64_t source_id, seq, event_ns, arrival_ns;
-	uint8_t *flags;              /* the record's flags in the batch; NULL: not kept */
-	uint32_t bytes;
-	uint16_t schema_id;
+	uint8_t *rec;
+	uint32_t home;               /* srcstat_home of its source */
 };
 
 #define WORKER_OBSERVE_LAG 12u

@@ -127,6 +127,20 @@ static inline uint32_t log_record_encode(uint8_t *dst, const struct log_record *
 	return bytes;
 }
 
+/* Decodes a record this process encoded (its size already known good). */
+static inline void log_record_decode_trusted(const uint8_t *src, struct log_record *rec)
+{
+	rec->schema_id = le_get16(src + 4);
+	rec->flags = src[LOG_RECORD_FLAGS_AT];
+	rec->dlq_reason = src[7];
+	rec->source_id = le_get64(src + 8);
+	rec->seq = le_get64(src + 16);
+	rec->event_time_ns = le_get64(src + 24);
+	rec->arrival_ns = le_get64(src + 32);
+	rec->payload = src + LOG_RECORD_HEADER_BYTES;
+	rec->payload_len = le_get32(src) - LOG_RECORD_HEADER_BYTES;
+}
+
 /* Decodes the record at src with avail bytes left in its batch body.
  * Returns its size, or 0 if it does not fit or is malformed. */
 static inline uint32_t log_record_decode(const uint8_t *src, uint32_t avail,
@@ -140,15 +154,7 @@ static inline uint32_t log_record_decode(const uint8_t *src, uint32_t avail,
 	if (bytes < LOG_RECORD_HEADER_BYTES || bytes > avail ||
 	    bytes > LOG_RECORD_BYTES_MAX)
 		return 0;
-	rec->schema_id = le_get16(src + 4);
-	rec->flags = src[6];
-	rec->dlq_reason = src[7];
-	rec->source_id = le_get64(src + 8);
-	rec->seq = le_get64(src + 16);
-	rec->event_time_ns = le_get64(src + 24);
-	rec->arrival_ns = le_get64(src + 32);
-	rec->payload = src + LOG_RECORD_HEADER_BYTES;
-	rec->payload_len = bytes - LOG_RECORD_HEADER_BYTES;
+	log_record_decode_trusted(src, rec);
 	return bytes;
 }
 
