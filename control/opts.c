@@ -134,8 +134,8 @@ static const struct opt_def opt_table[] = {
 	  false, "bytes of dead letters per second written from all senders, the same way; "
 	  "0: no limit" },
 	{ "sources-max", OPT_U64, OFF(sources_max), 0, 16777216, "65536", NULL, false,
-	  "source health: devices each worker keeps sequence and clock counts for, the least "
-	  "recently seen making room (counted); 0: off" },
+	  "source health: devices each worker keeps sequence and clock counts for; when full, "
+	  "one not seen since CLOCK's hand last passed makes room (counted); 0: off" },
 	{ "late-ms", OPT_U64, OFF(late_ms), 0, 86400000, "5000", NULL, false,
 	  "source health: an event arriving more than this after its event time is late; 0: "
 	  "not counted" },

@@ -37,6 +37,9 @@ int pipeline_open_logs(struct daemon *d)
 			plog_err("opening log %s: %s", dir, strerror(-rc));
 			return rc;
 		}
+		if (log_writer_io_fallback(d->logs[k]))
+			plog_warn("log %s: io_uring refused (%s): writing with pwrite and fdatasync, "
+				  "one at a time", dir, strerror(-log_writer_io_fallback(d->logs[k])));
 		uint64_t cut = counter_get(&log_writer_stats(d->logs[k])->torn_bytes_cut);
 		plog_info("log %s: %" PRIu64 " records%s", dir,
 			  log_writer_durable_offset(d->logs[k]), cut ? ", torn tail cut" : "");
@@ -88,6 +91,8 @@ int pipeline_open(struct daemon *d)
 		plog_err("%s source: %s", d->source_ops->name, err);
 		return rc;
 	}
+	if (err[0])
+		plog_warn("%s source: %s", d->source_ops->name, err);
 	/* Two CRC-32Cs make a 64-bit salt of the appliance id. */
 	d->appliance_salt = (uint64_t)crc32c(d->cfg.appliance_id, strlen(d->cfg.appliance_id)) << 32 |
 			    crc32c_extend(0x736c7563u, d->cfg.appliance_id,

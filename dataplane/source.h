@@ -92,7 +92,8 @@ struct source;
 
 struct source_ops {
 	const char *name;
-	/* Returns 0 or -errno with the reason, naming the bad value, in err. */
+	/* Returns 0 or -errno with the reason, naming the bad value, in err;
+	 * on success err is empty or holds a notice for the operator's log. */
 	int (*open)(struct source **out, const struct source_config *cfg, char *err,
 		    size_t err_size);
 	/* Fills at most n packets; may block up to poll_timeout_ms when idle. */

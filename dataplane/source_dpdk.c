@@ -194,6 +194,7 @@ static int dpdk_open(struct source **out, const struct source_config *cfg, char 
 		}
 	}
 	*out = src;
+	err[0] = '\0';  /* no notice */
 	return 0;
 }
 

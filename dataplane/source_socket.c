@@ -42,8 +42,10 @@ struct source {
 	struct socket_queue *queues;
 };
 
+/* *no_ovfl: the kernel (or an emulator: qemu-user) refused SO_RXQ_OVFL;
+ * the socket still works, its drops are then read through SO_MEMINFO only. */
 static int socket_open_one(const struct source_config *cfg,
-			   const struct sockaddr_storage *addr)
+			   const struct sockaddr_storage *addr, bool *no_ovfl)
 {
 	socklen_t alen = addr_len(addr);
 	int one = 1, fd, rc;
@@ -51,9 +53,13 @@ static int socket_open_one(const struct source_config *cfg,
 	fd = socket(addr->ss_family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one)) < 0)
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0)
 		goto err;
+	if (setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one)) < 0) {
+		if (errno != ENOPROTOOPT)
+			goto err;
+		*no_ovfl = true;
+	}
 	/* FORCE passes rmem_max as root; fall back to the capped request. */
 	if (cfg->rcvbuf_bytes > 0 &&
 	    setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &cfg->rcvbuf_bytes,
@@ -87,6 +93,7 @@ static int socket_open(struct source **out, const struct source_config *cfg, cha
 		       size_t err_size)
 {
 	struct source *src;
+	bool no_ovfl = false;
 	unsigned l = 0;
 	int rc = 0;
 
@@ -119,7 +126,7 @@ static int socket_open(struct source **out, const struct source_config *cfg, cha
 			goto err;
 		}
 		for (l = 0; l < cfg->listen_count; l++) {
-			rc = socket_open_one(cfg, &cfg->listen[l]);
+			rc = socket_open_one(cfg, &cfg->listen[l], &no_ovfl);
 			if (rc < 0)
 				goto err;
 			sq->fds[l] = rc;
@@ -130,6 +137,9 @@ static int socket_open(struct source **out, const struct source_config *cfg, cha
 		}
 	}
 	*out = src;
+	if (no_ovfl)  /* opened, with a notice for the operator */
+		snprintf(err, err_size, "SO_RXQ_OVFL refused: datagrams the kernel drops are "
+			 "counted only as SO_MEMINFO reports them (rx_missed_packets)");
 	return 0;
 err:
 	if (l < cfg->listen_count)

@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <rte_common.h>
+
 #include "dataplane/slf.h"
 #include "dataplane/srcstat.h"
 #include "dataplane/source.h"
@@ -115,7 +117,7 @@ struct worker {
 	struct log_batchbuf *cur[LOG_KINDS];
 	uint64_t dlq_seq;
 	struct worker_inject inject;
-	struct worker_stats stats __attribute__((aligned(64)));
+	struct worker_stats stats __rte_cache_aligned;  /* apart from the fields above */
 	struct rx_pkt pkts[SOURCE_BURST_MAX];
 	struct slf_frame frames[SLF_FRAMES_MAX];
 	struct worker_raw_slot raw[WORKER_RAW_SOURCES];

@@ -25,3 +25,17 @@ void crc32c_use_software(int on)
 	(void)on;
 #endif
 }
+
+const char *crc32c_path(void)
+{
+	/* crc32_alg is rte_hash_crc.h's choice, static to this file. */
+	switch (crc32_alg) {
+	case CRC32_SSE42:
+	case CRC32_SSE42_x64:
+		return "sse4.2";
+	case CRC32_ARM64:
+		return "armv8-crc";
+	default:
+		return "software";
+	}
+}

@@ -14,4 +14,8 @@ uint32_t crc32c_extend(uint32_t crc, const void *data, size_t len);
 /* Forces the portable software path (tests) or restores the fastest. */
 void crc32c_use_software(int on);
 
+/* The path in use: "sse4.2" (x86-64), "armv8-crc" (ARM64's CRC32C
+ * instructions) or "software" (tables, any CPU). */
+const char *crc32c_path(void);
+
 #endif

@@ -140,10 +140,9 @@ int log_writer_open(struct log_writer **out, const char *dir,
 	rc = log_codec_create(&lw->codec, cfg->zstd_level);
 	if (rc < 0)
 		goto err;
-	rc = io_uring_queue_init(LOG_WRITER_RING_ENTRIES, &lw->ring, 0);
+	rc = log_io_init(&lw->io, cfg->io_mode);
 	if (rc < 0)
 		goto err;
-	lw->ring_ready = true;
 	rc = log_writer_recover(lw);
 	if (rc < 0)
 		goto err;
@@ -440,12 +439,16 @@ void log_writer_inject_sync_error(struct log_writer *lw, unsigned nth, int err)
 	lw->inject_sync_err = err;
 }
 
+int log_writer_io_fallback(const struct log_writer *lw)
+{
+	return lw->io.uring ? 0 : lw->io.uring_err;
+}
+
 void log_writer_close(struct log_writer *lw)
 {
 	if (!lw)
 		return;
-	if (lw->ring_ready)
-		io_uring_queue_exit(&lw->ring);
+	log_io_exit(&lw->io);
 	if (lw->fd >= 0)
 		close(lw->fd);
 	if (lw->prev_fd >= 0)

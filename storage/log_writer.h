@@ -11,12 +11,14 @@
 
 #include "platform/counter.h"
 #include "platform/histo.h"
+#include "storage/log_io.h"
 
 struct log_writer_config {
 	uint64_t segment_bytes_max;  /* roll once a segment has reached this */
 	uint32_t commit_bytes_max;   /* each of the LOG_WRITER_BUFFERS write buffers */
 	uint32_t batch_body_bytes;   /* close a batch once its body reaches this */
 	int zstd_level;              /* compress batches at rest; 0: store plain */
+	enum log_io_mode io_mode;    /* io_uring, or plain calls where it is refused */
 };
 
 #define LOG_WRITER_CONFIG_DEFAULT \
@@ -106,6 +108,10 @@ const struct log_writer_stats *log_writer_stats(const struct log_writer *lw);
 const char *log_writer_dir(const struct log_writer *lw);
 
 void log_writer_close(struct log_writer *lw);
+
+/* 0 when writing through io_uring; else why not (-ENOSYS, -EPERM), and
+ * the writer uses plain pwrite and fdatasync. */
+int log_writer_io_fallback(const struct log_writer *lw);
 
 /* Test seams: the n-th write (or fdatasync round) submitted from now fails
  * with err (n = 1 is the next one). Not used outside tests. */

@@ -1,6 +1,6 @@
 /* The log writer's private parts, shared by its two files: log_writer.c
  * (open, append, batches, compression, index marks, close) and
- * log_writer_io.c (the io_uring writes, group-commit fdatasync rounds,
+ * log_writer_io.c (the writes through log_io, group-commit fdatasync rounds,
  * segment rolls and what a failed write or sync drops). Not for other
  * modules: they use log_writer.h. */
 #ifndef SLUICE_STORAGE_LOG_WRITER_IMPL_H
@@ -10,15 +10,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <liburing.h>
-
 #include "platform/wake.h"
 #include "storage/log_codec.h"
+#include "storage/log_io.h"
 #include "storage/log_index.h"
 #include "storage/log_segment.h"
 #include "storage/log_writer.h"
 
-#define LOG_WRITER_RING_ENTRIES 8
 #define LOG_WRITER_EAGER_BYTES (256u << 10) /* write early only in chunks this big */
 #define LOG_WRITER_SETTLE_ROUNDS 1000000u   /* bound on waits for the disk */
 #define LOG_WRITER_LATENCY_RING 8192u     /* appends awaiting durability, for latency */
@@ -77,8 +75,7 @@ struct log_pending {
 struct log_writer {
 	struct log_writer_config cfg;
 	char dir[LOG_PATH_MAX];
-	struct io_uring ring;
-	bool ring_ready;
+	struct log_io io;
 	int fd;                  /* tail segment */
 	uint64_t segment_base;
 	uint64_t segment_bytes;  /* file position of the next write */

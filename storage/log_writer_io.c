@@ -1,4 +1,4 @@
-/* Log writer, the I/O side: buffers are written in order through io_uring,
+/* Log writer, the I/O side: buffers are written in order through log_io,
  * one write in flight; one fdatasync round at a time covers every write
  * completed before it was issued, and its completion moves the durable
  * offset (group commit). A failed write or sync drops exactly what can no
@@ -13,24 +13,22 @@
 
 static int log_writer_submit(struct log_writer *lw)
 {
-	int rc = io_uring_submit(&lw->ring);
-
-	return rc < 0 ? rc : 0;
+	return log_io_submit(&lw->io);
 }
 
 /* Queues the write of b from b->written on. */
 static int log_writer_queue_write(struct log_writer *lw, struct log_buf *b)
 {
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&lw->ring);
 	uint32_t len = b->used - b->written;
+	uint64_t data = (uint64_t)log_buf_index(lw, b) << 2 | LOG_OP_WRITE;
 
-	assert(sqe);  /* one write and two syncs at most: the SQ has room */
 	if (lw->inject_short_nth && --lw->inject_short_nth == 0 && len > 1)
 		len /= 2;  /* test seam: the kernel took only part of it */
-	io_uring_prep_write(sqe, b->fd, b->buf + b->written, len, b->file_offset + b->written);
 	if (lw->inject_write_nth && --lw->inject_write_nth == 0)
-		io_uring_prep_nop(sqe);  /* test seam: completes as a failure below */
-	io_uring_sqe_set_data64(sqe, (uint64_t)log_buf_index(lw, b) << 2 | LOG_OP_WRITE);
+		log_io_nop(&lw->io, data);  /* test seam: completes as a failure below */
+	else
+		log_io_write(&lw->io, b->fd, b->buf + b->written, len, b->file_offset + b->written,
+			     data);
 	return log_writer_submit(lw);
 }
 
@@ -137,13 +135,8 @@ static int log_writer_start_sync(struct log_writer *lw)
 	y->seg_bytes = lw->written_seg_bytes;
 	y->started_ns = clock_mono_ns();
 	y->in_flight = true;
-	for (int i = 0; i < y->pending; i++) {
-		struct io_uring_sqe *sqe = io_uring_get_sqe(&lw->ring);
-
-		assert(sqe);
-		io_uring_prep_fsync(sqe, fds[i], IORING_FSYNC_DATASYNC);
-		io_uring_sqe_set_data64(sqe, LOG_OP_SYNC);
-	}
+	for (int i = 0; i < y->pending; i++)
+		log_io_fdatasync(&lw->io, fds[i], LOG_OP_SYNC);
 	if (lw->inject_sync_nth && --lw->inject_sync_nth == 0)
 		y->error = lw->inject_sync_err;  /* test seam */
 	return log_writer_submit(lw);
@@ -323,12 +316,11 @@ static void log_writer_sync_done(struct log_writer *lw)
  * in flight. */
 static int log_writer_reap(struct log_writer *lw, bool wait)
 {
-	struct io_uring_cqe *cqe;
 	int rc = 0, res;
+	uint64_t data;
 
 	while (log_writer_in_flight(lw)) {
-		rc = wait ? io_uring_wait_cqe(&lw->ring, &cqe)
-			  : io_uring_peek_cqe(&lw->ring, &cqe);
+		rc = log_io_next(&lw->io, wait, &data, &res);
 		if (rc == -EAGAIN) {
 			rc = 0;
 			break;
@@ -338,10 +330,6 @@ static int log_writer_reap(struct log_writer *lw, bool wait)
 		if (rc < 0)
 			return rc;
 		wait = false;
-		uint64_t data = io_uring_cqe_get_data64(cqe);
-
-		res = cqe->res;
-		io_uring_cqe_seen(&lw->ring, cqe);
 		if ((data & 3) == LOG_OP_WRITE) {
 			struct log_buf *b = &lw->bufs[data >> 2];
 

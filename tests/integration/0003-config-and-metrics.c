@@ -53,7 +53,7 @@ static void write_ini(const char *text)
 /* Runs sluiced with args; returns its exit status and its stderr in out. */
 static int sluiced_run(const char *args, char *out, size_t size)
 {
-	char cmd[1024];
+	char cmd[2048];
 
 	snprintf(cmd, sizeof(cmd), "'%s' -- %s 2>&1", it_path("SLUICED"), args);
 	return it_run(cmd, out, size);

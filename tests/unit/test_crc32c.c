@@ -9,6 +9,11 @@
 
 #include <cmocka.h>
 
+#if defined(__aarch64__)
+#include <asm/hwcap.h>
+#include <sys/auxv.h>
+#endif
+
 #include "platform/crc32c.h"
 
 static void check_vectors(void)
@@ -36,10 +41,20 @@ static void check_vectors(void)
 	assert_int_equal(crc32c("", 0), 0);
 }
 
+/* The CPU's instructions where it has them: SSE4.2 on x86-64, the ARMv8
+ * CRC32C instructions on ARM64 (qemu-aarch64 emulates them too). */
 static void test_vectors_cpu(void **state)
 {
 	(void)state;
 	crc32c_use_software(0);
+	print_message("crc32c path: %s\n", crc32c_path());
+#if defined(__x86_64__)
+	if (__builtin_cpu_supports("sse4.2"))
+		assert_string_equal(crc32c_path(), "sse4.2");
+#elif defined(__aarch64__)
+	if (getauxval(AT_HWCAP) & HWCAP_CRC32)
+		assert_string_equal(crc32c_path(), "armv8-crc");
+#endif
 	check_vectors();
 }
 
@@ -47,6 +62,7 @@ static void test_vectors_software(void **state)
 {
 	(void)state;
 	crc32c_use_software(1);
+	assert_string_equal(crc32c_path(), "software");
 	check_vectors();
 	crc32c_use_software(0);
 }

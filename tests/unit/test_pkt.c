@@ -170,6 +170,31 @@ static void test_vlan(void **state)
 	l2.vlan = -1;
 }
 
+/* A tagged IPv4 and an IPv6 datagram at every alignment of the buffer
+ * classify the same (a VLAN tag already moves every later field by 4). */
+static void test_any_alignment(void **state)
+{
+	static uint8_t moved[FRAMES_MAX + 8];
+	struct frames_ip ips[2] = { ip4(), ip6() };
+	struct pkt_info info;
+
+	(void)state;
+	l2.vlan = 100;
+	for (int k = 0; k < 2; k++) {
+		uint32_t len = frames_udp(buf, &l2, &ips[k], 1, ips[k].family == 4 ? 7611 : 7612,
+					  payload, 33);
+
+		for (uint32_t off = 0; off < 8; off++) {
+			memcpy(moved + off, buf, len);
+			assert_int_equal(pkt_classify(&filter, moved + off, len, 0, &info), PKT_DATA);
+			assert_int_equal(info.vlan, 100);
+			assert_int_equal(info.payload_len, 33);
+			assert_memory_equal(moved + off + info.payload_off, payload, 33);
+		}
+	}
+	l2.vlan = -1;
+}
+
 static void test_ip_and_udp_faults(void **state)
 {
 	struct frames_ip ip = ip4();
@@ -353,6 +378,7 @@ int main(void)
 		cmocka_unit_test(test_udp4_data),
 		cmocka_unit_test(test_udp6_data_and_ext_header),
 		cmocka_unit_test(test_vlan),
+		cmocka_unit_test(test_any_alignment),
 		cmocka_unit_test(test_ip_and_udp_faults),
 		cmocka_unit_test(test_every_prefix_is_safe),
 		cmocka_unit_test(test_fragments),
