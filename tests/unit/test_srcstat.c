@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 
 #include <cmocka.h>
@@ -237,6 +239,69 @@ static void test_churn_consistent(void **state)
 	srcstat_free(t);
 }
 
+/* A reader walking the table while the worker churns it (evictions move
+ * lines by backward shift, entries are reused): every copy it gets is one
+ * source's own, whole. Each source sends bytes = 10 x its number, in
+ * order, so a consistent copy has bytes == 10 * (seq_high + 1) and events
+ * == seq_high + 1 - (the numbers it sent before it was last inserted). */
+struct reader_arg {
+	struct srcstat *t;
+	atomic_bool stop;
+	uint64_t copies, torn, bad;
+};
+
+static void *reader(void *p)
+{
+	struct reader_arg *a = p;
+	struct srcstat_source s;
+
+	while (!atomic_load(&a->stop))
+		for (uint32_t i = 0; i < srcstat_slots(a->t); i++) {
+			int rc = srcstat_read(a->t, i, &s);
+
+			if (rc == -EAGAIN)
+				a->torn++;
+			if (rc != 0)
+				continue;
+			a->copies++;
+			/* bytes: 10 per event; first seen at seq_high + 1 - events */
+			if (s.bytes != 10 * s.events || s.events == 0 || s.events > s.seq_high + 1 ||
+			    s.gaps || s.dups || s.reordered || s.source_id >= 4096)
+				a->bad++;
+		}
+	return NULL;
+}
+
+static void test_concurrent_reader(void **state)
+{
+	struct reader_arg a = { .t = table(256) };
+	static uint64_t next[4096];
+	uint64_t x = 2463534242ull;
+	pthread_t th;
+
+	(void)state;
+	atomic_init(&a.stop, false);
+	assert_int_equal(pthread_create(&th, NULL, reader, &a), 0);
+	for (int i = 0; i < 3000000; i++) {
+		uint64_t id;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		id = x % 1024 < 900 ? x % 200 : x % 4096;  /* a hot set and churn */
+		srcstat_observe(a.t, id, next[id]++, T0, T0, 10);
+	}
+	atomic_store(&a.stop, true);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	print_message("reader: %llu copies, %llu retried out, %llu bad; %llu evictions\n",
+		      (unsigned long long)a.copies, (unsigned long long)a.torn,
+		      (unsigned long long)a.bad, (unsigned long long)srcstat_evictions(a.t));
+	assert_true(a.copies > 0);
+	assert_true(srcstat_evictions(a.t) > 1000);
+	assert_int_equal(a.bad, 0);
+	srcstat_free(a.t);
+}
+
 static void test_capacity_bounds(void **state)
 {
 	struct srcstat_config cfg = { .capacity = 0 };
@@ -258,6 +323,7 @@ int main(void)
 		cmocka_unit_test(test_late_ahead_offset),
 		cmocka_unit_test(test_eviction_clock),
 		cmocka_unit_test(test_churn_consistent),
+		cmocka_unit_test(test_concurrent_reader),
 		cmocka_unit_test(test_capacity_bounds),
 	};
 

@@ -151,6 +151,68 @@ static void test_source_health_dups_kept(void **state)
 	worker_destroy(w);
 }
 
+/* Source health observes a frame some frames after it is parsed; a batch
+ * that fills in between is handed on only after its frames are observed,
+ * so a duplicate in its last place still carries the flag. A frame the
+ * disk gate refuses is still accounted (after those before it). */
+static void test_source_health_dup_flag_survives_flush(void **state)
+{
+	struct worker_config wc = {
+		.queue = queue, .pool = pool, .mode = WORKER_MODE_SLF1,
+		.enqueue_retry_ns = 200000, .flush_ns = 1000000, .sources_max = 8,
+	};
+	struct worker *w = worker_create(&wc);
+	struct rx_pkt pkt = { .data = dgram, .peer_id = 9, .arrival_ns = 1234 };
+	uint32_t per_batch = LOG_BATCHBUF_DATA_BYTES / log_record_bytes(2000), seen = 0;
+	uint32_t dups_flagged = 0, dup_at = UINT32_MAX;
+	static _Atomic bool refuse;
+	const struct srcstat_totals *t;
+	void *objs[8];
+	unsigned n;
+
+	(void)state;
+	assert_non_null(w);
+	assert_true(per_batch > WORKER_OBSERVE_LAG);
+	for (uint64_t seq = 0; seq < per_batch - 1; seq++) {
+		pkt.len = build(1, 2000, 55, seq);
+		worker_handle(w, &pkt);
+	}
+	pkt.len = build(1, 2000, 55, per_batch - 2);  /* the batch's last place: a dup */
+	worker_handle(w, &pkt);
+	for (uint64_t seq = per_batch - 1; seq < per_batch + 5; seq++) {  /* fills, flushes */
+		pkt.len = build(1, 2000, 55, seq);
+		worker_handle(w, &pkt);
+	}
+	w->cfg.refuse = &refuse;
+	atomic_store(&refuse, true);
+	pkt.len = build(1, 2000, 55, per_batch + 6);  /* refused; per_batch + 5 skipped */
+	worker_handle(w, &pkt);
+	atomic_store(&refuse, false);
+	worker_flush_all(w);
+	while ((n = queue_dequeue_burst(queue, objs, 8)) > 0)
+		for (unsigned i = 0; i < n; i++) {
+			struct log_batchbuf *b = objs[i];
+			struct log_record rec;
+
+			for (uint32_t pos = 0, k = 0; pos < b->bytes; k++, seen++) {
+				pos += log_record_decode(b->data + pos, b->bytes - pos, &rec);
+				if (rec.flags & LOG_RECORD_FLAG_DUP) {
+					dups_flagged++;
+					dup_at = seen;
+				}
+			}
+			pool_put(pool, b);
+		}
+	assert_int_equal(seen, per_batch + 6);
+	assert_int_equal(dups_flagged, 1);
+	assert_int_equal(dup_at, per_batch - 1);  /* the first batch's last record */
+	t = srcstat_totals(w->sources);
+	assert_true(counter_get(&t->dups) == 1);
+	assert_true(counter_get(&t->gaps) == 1);   /* per_batch + 5 never sent */
+	assert_true(counter_get(&w->stats.drops[WORKER_DROP_DISK_FULL]) == 1);
+	worker_destroy(w);
+}
+
 static void test_raw_mode_sequences(void **state)
 {
 	struct worker *w = make_worker(WORKER_MODE_RAW);
@@ -349,6 +411,7 @@ int main(void)
 		cmocka_unit_test(test_disk_gate_counted),
 		cmocka_unit_test(test_frames_and_dead_letter),
 		cmocka_unit_test(test_source_health_dups_kept),
+		cmocka_unit_test(test_source_health_dup_flag_survives_flush),
 		cmocka_unit_test(test_raw_mode_sequences),
 		cmocka_unit_test(test_queue_full_counted),
 		cmocka_unit_test(test_pool_empty_counted),
