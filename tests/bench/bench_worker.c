@@ -1,7 +1,8 @@
 /* The worker's per-core frame rate with source health on and off, on the
  * same datagrams, in one run (tests/bench/sources runs it):
- *   bench_worker FRAMES [SOURCES]
- * SOURCES devices (default 1000) send 100-byte events, one per datagram,
+ *   bench_worker FRAMES [SOURCES [PAYLOAD]]
+ * SOURCES devices (default 1000) send PAYLOAD-byte events (100; at most
+ * 1024), one per datagram,
  * round robin, each in its own sequence: between passes over the 65536
  * datagrams (clock stopped) each is written again with its device's next
  * numbers, so every frame is in order, as a healthy device sends. Two
@@ -21,7 +22,15 @@
 
 #define DGRAMS 65536u
 
-static uint8_t dgrams[DGRAMS][SLF_FRAME_OVERHEAD + 100];
+#define PAYLOAD_MAX 1024u
+
+static uint8_t *dgram_buf;     /* DGRAMS datagrams back to back, as a NIC's ring holds them */
+static uint16_t payload_len = 100;
+
+static uint8_t *dgram(uint32_t i)
+{
+	return dgram_buf + (size_t)i * (SLF_FRAME_OVERHEAD + payload_len);
+}
 static uint32_t lens[DGRAMS];
 
 static uint64_t next_seq[DGRAMS];
@@ -29,14 +38,14 @@ static uint64_t next_seq[DGRAMS];
 /* The next pass: each device's following numbers. */
 static void build(uint64_t sources)
 {
-	static const uint8_t payload[100];
+	static const uint8_t payload[PAYLOAD_MAX];
 
 	for (uint32_t i = 0; i < DGRAMS; i++) {
 		uint64_t src = i % sources;
-		struct slf_frame f = { .schema_id = 1, .payload_len = 100, .source_id = src,
+		struct slf_frame f = { .schema_id = 1, .payload_len = payload_len, .source_id = src,
 				       .seq = next_seq[src]++, .event_time_ns = 1, .payload = payload };
 
-		lens[i] = slf_encode(dgrams[i], sizeof(dgrams[i]), &f);
+		lens[i] = slf_encode(dgram(i), SLF_FRAME_OVERHEAD + payload_len, &f);
 	}
 }
 
@@ -80,7 +89,7 @@ static uint64_t pass(struct worker *w, struct queue *q, struct pool *p)
 
 	for (uint32_t n = 0; n < DGRAMS; n += 32) {
 		for (uint32_t k = 0; k < 32; k++)
-			burst[k] = (struct rx_pkt){ .data = dgrams[n + k], .len = lens[n + k],
+			burst[k] = (struct rx_pkt){ .data = dgram(n + k), .len = lens[n + k],
 						    .peer_id = 1, .arrival_ns = 2 };
 		worker_handle_burst(w, burst, 32);
 		if ((n & 255) == 224)
@@ -115,6 +124,7 @@ int main(int argc, char **argv)
 {
 	uint64_t frames = argc > 1 ? strtoull(argv[1], NULL, 10) : 20000000;
 	uint64_t sources = argc > 2 ? strtoull(argv[2], NULL, 10) : 1000;
+	uint64_t payload = argc > 3 ? strtoull(argv[3], NULL, 10) : 100;
 	uint64_t passes = frames / DGRAMS, ns[2] = { 0, 0 };
 	struct eal_config ec = { .memory_mb = 256 };
 	struct worker *w[2];
@@ -123,10 +133,16 @@ int main(int argc, char **argv)
 	struct pool *p;
 	int rc;
 
-	if (passes < 3 || sources < 1 || sources > DGRAMS) {
-		fprintf(stderr, "usage: bench_worker FRAMES(>=%u) [SOURCES 1..%u]\n", 3 * DGRAMS,
-			DGRAMS);
+	if (passes < 3 || sources < 1 || sources > DGRAMS || payload < 1 || payload > PAYLOAD_MAX) {
+		fprintf(stderr, "usage: bench_worker FRAMES(>=%u) [SOURCES 1..%u [PAYLOAD 1..%u]]\n",
+			3 * DGRAMS, DGRAMS, PAYLOAD_MAX);
 		return 2;
+	}
+	payload_len = (uint16_t)payload;
+	dgram_buf = malloc((size_t)DGRAMS * (SLF_FRAME_OVERHEAD + payload_len));
+	if (!dgram_buf) {
+		fprintf(stderr, "bench_worker: no memory for the datagrams\n");
+		return 1;
 	}
 	rc = eal_start(&ec);
 	if (rc < 0) {
@@ -157,13 +173,14 @@ int main(int argc, char **argv)
 	check(w[0], q, p, passes * DGRAMS, sources);
 	check(w[1], q, p, passes * DGRAMS, sources);
 	qsort(ratios, passes, sizeof(*ratios), cmp_double);
-	printf("frames=%" PRIu64 "\nsources=%" PRIu64 "\nframes_per_s_off=%.0f\n"
+	printf("frames=%" PRIu64 "\nsources=%" PRIu64 "\npayload=%" PRIu64 "\nframes_per_s_off=%.0f\n"
 	       "frames_per_s_on=%.0f\nratio_on_off=%.3f\nratio_p10=%.3f\nratio_p90=%.3f\n",
-	       passes * DGRAMS, sources, (double)(passes * DGRAMS) * 1e9 / (double)ns[0],
+	       passes * DGRAMS, sources, payload, (double)(passes * DGRAMS) * 1e9 / (double)ns[0],
 	       (double)(passes * DGRAMS) * 1e9 / (double)ns[1], ratios[passes / 2],
 	       ratios[passes / 10], ratios[passes * 9 / 10]);
 	worker_destroy(w[0]);
 	worker_destroy(w[1]);
 	free(ratios);
+	free(dgram_buf);
 	return 0;
 }
