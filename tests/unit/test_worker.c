@@ -192,10 +192,11 @@ static void test_source_health_dup_flag_survives_flush(void **state)
 	while ((n = queue_dequeue_burst(queue, objs, 8)) > 0)
 		for (unsigned i = 0; i < n; i++) {
 			struct log_batchbuf *b = objs[i];
-			struct log_record rec;
+			struct log_record rec = { 0 };
 
-			for (uint32_t pos = 0, k = 0; pos < b->bytes; k++, seen++) {
-				pos += log_record_decode(b->data + pos, b->bytes - pos, &rec);
+			for (uint32_t pos = 0, used; pos < b->bytes; pos += used, seen++) {
+				used = log_record_decode(b->data + pos, b->bytes - pos, &rec);
+				assert_true(used > 0);
 				if (rec.flags & LOG_RECORD_FLAG_DUP) {
 					dups_flagged++;
 					dup_at = seen;
