@@ -176,12 +176,42 @@ static void sources_print(const struct srcstat_source *s, uint64_t now_ns, FILE 
 		(double)rate / 1000.0, quiet_s);
 }
 
+/* A walk over every worker's table, a device at a time. */
+struct sources_walk {
+	unsigned w;          /* worker */
+	uint32_t i;          /* slot */
+	uint64_t torn;       /* devices the worker kept writing while read: left out */
+};
+
+/* The next device of the walk copied into *s; false after the last. */
+static bool sources_next(const struct daemon *d, struct sources_walk *c, struct srcstat_source *s)
+{
+	for (; c->w < d->worker_count; c->w++, c->i = 0) {
+		const struct srcstat *t = d->workers[c->w]->sources;
+
+		while (t && c->i < srcstat_slots(t)) {
+			int rc = srcstat_read(t, c->i++, s);
+
+			c->torn += rc == -EAGAIN;
+			if (rc == 0)
+				return true;
+		}
+	}
+	return false;
+}
+
+/* Quiet for silence_ns or longer (an arrival in the future is not). */
+static bool sources_silent(const struct srcstat_source *s, uint64_t now, uint64_t silence_ns)
+{
+	return now >= s->last_ns && now - s->last_ns >= silence_ns;
+}
+
 int sources_render(const struct daemon *d, const struct sources_req *rq, FILE *out, bool json)
 {
 	struct sources_heap h = { .cap = rq->top };
 	struct srcstat_source s;
 	uint64_t now = clock_real_ns(), silence = d->cfg.source_silence_s * 1000000000ull;
-	uint64_t torn = 0;
+	struct sources_walk walk = { 0 };
 
 	h.e = malloc(sizeof(*h.e) * h.cap);
 	h.key = malloc(sizeof(*h.key) * h.cap);
@@ -190,26 +220,17 @@ int sources_render(const struct daemon *d, const struct sources_req *rq, FILE *o
 		free(h.key);
 		return -ENOMEM;
 	}
-	for (unsigned w = 0; w < d->worker_count; w++) {
-		const struct srcstat *t = d->workers[w]->sources;
-
-		for (uint32_t i = 0; t && i < srcstat_slots(t); i++) {
-			int rc = srcstat_read(t, i, &s);
-
-			torn += rc == -EAGAIN;
-			if (rc < 0 || (rq->silent && (now < s.last_ns || now - s.last_ns < silence)))
-				continue;
+	while (sources_next(d, &walk, &s))
+		if (!rq->silent || sources_silent(&s, now, silence))
 			sources_offer(&h, &s, sources_key(&s, rq->sort));
-		}
-	}
 	unsigned count = sources_heap_sort(&h);
 
 	if (!json)
 		sources_print_header(out);
 	for (unsigned i = 0; i < count; i++)
 		sources_print(&h.e[i], now, out, json);
-	if (!json && torn)
-		fprintf(out, "(%" PRIu64 " devices changed while read, left out)\n", torn);
+	if (!json && walk.torn)
+		fprintf(out, "(%" PRIu64 " devices changed while read, left out)\n", walk.torn);
 	free(h.e);
 	free(h.key);
 	return 0;
@@ -269,22 +290,17 @@ void sources_render_metrics(const struct daemon *d, FILE *out)
 	uint64_t key[TOPS][SOURCES_METRICS_TOP], silent = 0, now = clock_real_ns();
 	uint64_t silence = d->cfg.source_silence_s * 1000000000ull;
 	struct sources_heap h[TOPS];
+	struct sources_walk walk = { 0 };
 
 	for (unsigned k = 0; k < TOPS; k++)
 		h[k] = (struct sources_heap){ .e = e[k], .key = key[k], .cap = SOURCES_METRICS_TOP };
-	for (unsigned w = 0; w < d->worker_count; w++) {
-		const struct srcstat *t = d->workers[w]->sources;
+	while (sources_next(d, &walk, &s)) {
+		silent += sources_silent(&s, now, silence);
+		for (unsigned k = 0; k < TOPS; k++) {
+			uint64_t v = sources_key(&s, sources_tops[k].by);
 
-		for (uint32_t i = 0; t && i < srcstat_slots(t); i++) {
-			if (srcstat_read(t, i, &s) < 0)
-				continue;
-			silent += now >= s.last_ns && now - s.last_ns >= silence;
-			for (unsigned k = 0; k < TOPS; k++) {
-				uint64_t v = sources_key(&s, sources_tops[k].by);
-
-				if (v)
-					sources_offer(&h[k], &s, v);
-			}
+			if (v)
+				sources_offer(&h[k], &s, v);
 		}
 	}
 	fprintf(out, "# HELP sluice_sources_silent devices quiet for --source-silence-s or longer\n"
@@ -312,17 +328,15 @@ int source_render(const struct daemon *d, uint64_t source_id, FILE *out, bool js
 	struct srcstat_source s;
 	uint64_t now = clock_real_ns();
 
-	for (unsigned w = 0; w < d->worker_count; w++) {
-		const struct srcstat *t = d->workers[w]->sources;
+	struct sources_walk walk = { 0 };
 
-		for (uint32_t i = 0; t && i < srcstat_slots(t); i++)
-			if (srcstat_read(t, i, &s) == 0 && s.source_id == source_id) {
-				if (!json)
-					sources_print_header(out);
-				sources_print(&s, now, out, json);
-				return 0;
-			}
-	}
+	while (sources_next(d, &walk, &s))
+		if (s.source_id == source_id) {
+			if (!json)
+				sources_print_header(out);
+			sources_print(&s, now, out, json);
+			return 0;
+		}
 	fprintf(out, "error: source %" PRIu64 ": not in the source tables (never seen, or "
 		     "evicted; --sources-max)\n", source_id);
 	return -ENOENT;
