@@ -37,9 +37,11 @@ int pipeline_open_logs(struct daemon *d)
 			plog_err("opening log %s: %s", dir, strerror(-rc));
 			return rc;
 		}
-		if (log_writer_io_fallback(d->logs[k]))
+		int refused = log_writer_io_fallback(d->logs[k]);
+
+		if (refused)
 			plog_warn("log %s: io_uring refused (%s): writing with pwrite and fdatasync, "
-				  "one at a time", dir, strerror(-log_writer_io_fallback(d->logs[k])));
+				  "one at a time", dir, strerror(-refused));
 		uint64_t cut = counter_get(&log_writer_stats(d->logs[k])->torn_bytes_cut);
 		plog_info("log %s: %" PRIu64 " records%s", dir,
 			  log_writer_durable_offset(d->logs[k]), cut ? ", torn tail cut" : "");

@@ -14,7 +14,7 @@ int log_io_init(struct log_io *io, enum log_io_mode mode)
 	if (mode != LOG_IO_PLAIN) {
 		rc = io_uring_queue_init(LOG_IO_ENTRIES, &io->ring, 0);
 		if (rc == 0) {
-			io->uring = io->ready = true;
+			io->uring = true;
 			return 0;
 		}
 		/* ENOSYS: not in this kernel or emulator; EPERM: seccomp or
@@ -25,15 +25,14 @@ int log_io_init(struct log_io *io, enum log_io_mode mode)
 	} else {
 		io->uring_err = -EPERM;
 	}
-	io->ready = true;
 	return 0;
 }
 
 void log_io_exit(struct log_io *io)
 {
-	if (io->ready && io->uring)
+	if (io->uring)
 		io_uring_queue_exit(&io->ring);
-	io->ready = false;
+	io->uring = false;
 }
 
 static void log_io_complete(struct log_io *io, uint64_t data, int res)

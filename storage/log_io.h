@@ -26,8 +26,7 @@ struct log_io_done {
 };
 
 struct log_io {
-	bool uring;          /* false: plain calls */
-	bool ready;
+	bool uring;          /* false: plain calls (or not initialised: a zeroed log_io) */
 	int uring_err;       /* why io_uring was not used (-errno), 0: it is */
 	struct io_uring ring;
 	struct log_io_done done[LOG_IO_ENTRIES];  /* plain calls' completions */
@@ -36,6 +35,7 @@ struct log_io {
 
 /* 0, or io_uring's error (LOG_IO_URING, or an error other than refusal). */
 int log_io_init(struct log_io *io, enum log_io_mode mode);
+/* Also safe on a zeroed log_io that was never initialised. */
 void log_io_exit(struct log_io *io);
 
 /* Queue an operation completing with data; at most LOG_IO_ENTRIES queued
