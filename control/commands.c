@@ -16,6 +16,7 @@
 #include "control/stats.h"
 #include "platform/clock.h"
 #include "platform/plog.h"
+#include "platform/num.h"
 
 #define CMD_DLQ_SHOWN 20u  /* dead letters `sluicectl dlq` shows */
 #define CMD_WORD_BYTES 64u
@@ -100,11 +101,8 @@ static int cmd_dlq_show(struct daemon *d, const struct cmd_req *r, FILE *out)
 	uint64_t end = log_writer_durable_offset(d->logs[LOG_KIND_DLQ]);
 	struct logtool_from from = { .whole_payload = true };
 	const char *arg = r->words[2];
-	char *stop;
 
-	errno = 0;
-	from.offset = strtoull(arg, &stop, 10);
-	if (!*arg || *stop || errno || *arg == '-' || from.offset >= end) {
+	if (!num_u64(arg, &from.offset) || from.offset >= end) {
 		fprintf(out, "error: dlq show '%s': want an offset of the DLQ log, 0 to %" PRIu64
 			"\n", arg, end ? end - 1 : 0);
 		return -EINVAL;
@@ -168,12 +166,9 @@ static int cmd_sources(struct daemon *d, const struct cmd_req *r, FILE *out)
 static int cmd_source(struct daemon *d, const struct cmd_req *r, FILE *out)
 {
 	const char *arg = r->words[1];
-	char *stop;
 	uint64_t id;
 
-	errno = 0;
-	id = strtoull(arg, &stop, 10);
-	if (!*arg || *stop || errno || *arg == '-') {
+	if (!num_u64(arg, &id)) {
 		fprintf(out, "error: source '%s': want a source id (a whole number)\n", arg);
 		return -EINVAL;
 	}

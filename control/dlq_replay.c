@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "platform/clock.h"
+#include "platform/num.h"
 #include "storage/log_reader.h"
 
 static const uint8_t dlq_slf_start[3] = { 'S', 'L', SLF_VERSION };
@@ -40,7 +41,7 @@ static const char *dlq_replay_want(const char *name)
 /* One "name=value" word of a replay request; false when it is not good. */
 static bool dlq_replay_word(char *w, struct dlq_replay_req *req)
 {
-	char *v = strchr(w, '='), *end;
+	char *v = strchr(w, '=');
 	uint64_t n;
 
 	if (!v)
@@ -54,9 +55,7 @@ static bool dlq_replay_word(char *w, struct dlq_replay_req *req)
 	}
 	if (strcmp(w, "from") != 0 && strcmp(w, "count") != 0)
 		return false;
-	errno = 0;
-	n = strtoull(v, &end, 10);
-	if (!*v || *end || errno || *v == '-')
+	if (!num_u64(v, &n))
 		return false;
 	if (w[0] == 'f')
 		req->from = n;

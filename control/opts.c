@@ -14,6 +14,7 @@
 
 #include "dataplane/pkt.h"
 #include "platform/addr.h"
+#include "platform/num.h"
 #include "storage/log_codec.h"
 
 static const struct opt_def *opt_find(const char *name)
@@ -47,8 +48,8 @@ static int opt_set_choice(const struct opt_def *d, char *field, const char *val,
 static int opt_set(struct sluiced_config *cfg, const struct opt_def *d,
 		   const char *val, const char *where, FILE *err)
 {
-	char *field = (char *)cfg + d->offset, *end;
-	unsigned long long v;
+	char *field = (char *)cfg + d->offset;
+	uint64_t v;
 	size_t len = strlen(val);
 
 	switch (d->type) {
@@ -56,9 +57,7 @@ static int opt_set(struct sluiced_config *cfg, const struct opt_def *d,
 		*(bool *)field = true;
 		return 0;
 	case OPT_U64:
-		errno = 0;
-		v = strtoull(val, &end, 10);
-		if (errno || end == val || *end || val[0] == '-' || v < d->min || v > d->max) {
+		if (!num_u64(val, &v) || v < d->min || v > d->max) {
 			fprintf(err, "sluiced: %s '%s': must be a whole number from %llu to %llu\n",
 				where, val, (unsigned long long)d->min,
 				(unsigned long long)d->max);

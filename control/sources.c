@@ -9,6 +9,7 @@
 #include "control/daemon.h"
 #include "dataplane/srcstat.h"
 #include "platform/clock.h"
+#include "platform/num.h"
 
 static const char *const sources_sort_names[SOURCES_SORTS] = {
 	"gaps", "dups", "late", "skew", "rate",
@@ -20,12 +21,10 @@ int sources_parse(const char *const *args, unsigned n, struct sources_req *rq, c
 	*rq = (struct sources_req){ .top = SOURCES_TOP_DEFAULT, .sort = SOURCES_BY_GAPS };
 	for (unsigned i = 0; i < n; i++) {
 		const char *a = args[i];
-		char *end;
-
 		if (strncmp(a, "top=", 4) == 0) {
-			unsigned long v = strtoul(a + 4, &end, 10);
+			uint64_t v;
 
-			if (!a[4] || *end || v < 1 || v > SOURCES_TOP_MAX) {
+			if (!num_u64(a + 4, &v) || v < 1 || v > SOURCES_TOP_MAX) {
 				snprintf(err, err_size, "top '%s': want 1 to %u", a + 4, SOURCES_TOP_MAX);
 				return -EINVAL;
 			}
