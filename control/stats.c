@@ -256,8 +256,8 @@ static const struct {
 			     "them; retention does not)"),
 	COUNTER(raw_seq_evictions, "raw-mode senders whose numbering restarted"),
 	GAUGE(sources_tracked, "devices in the workers' source tables (--sources-max each)"),
-	COUNTER(source_evictions, "devices dropped from a full source table, least recently "
-				  "seen first"),
+	COUNTER(source_evictions, "devices dropped from a full source table, one not seen since "
+				  "the eviction hand last passed (CLOCK)"),
 	GAUGE(source_gaps, "sequence numbers devices skipped and did not send since: loss "
 			   "before sluice"),
 	COUNTER(source_dups, "sequence numbers a device sent again within the window (kept, "
