@@ -26,7 +26,7 @@
 #define SOURCES 10u
 #define EVENTS 6000u      /* three bursts of 2000 */
 #define HOME "/var/tmp/sluice-kafka-tls"
-#define CLUSTER "SLUICE_KAFKA_HOME=" HOME " SLUICE_KAFKA_PORT=39092 " \
+#define CLUSTER "SLUICE_KAFKA_HOME=" HOME " SLUICE_KAFKA_PORT=24092 " \
 		"SLUICE_KAFKA_LIB=/var/tmp/sluice-kafka/lib"
 
 IT_FIXTURE("it0019")

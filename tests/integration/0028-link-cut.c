@@ -33,7 +33,7 @@
 #define PEER "sl28n"        /* the broker's side, in NS */
 #define BROKER_ADDR "10.228.28.2"
 #define KHOME "/var/tmp/sluice-kafka-it28"
-#define CLUSTER "SLUICE_KAFKA_HOME=" KHOME " SLUICE_KAFKA_PORT=39092 " \
+#define CLUSTER "SLUICE_KAFKA_HOME=" KHOME " SLUICE_KAFKA_PORT=26092 " \
 		"SLUICE_KAFKA_LIB=/var/tmp/sluice-kafka/lib SLUICE_KAFKA_HOST=" BROKER_ADDR \
 		" SLUICE_KAFKA_NETNS=" NS
 
