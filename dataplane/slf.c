@@ -64,7 +64,7 @@ uint32_t slf_parse(const uint8_t *dgram, uint32_t len, struct slf_frame *frames,
 		frames[n].flags = p[3];
 		frames[n].payload_len = le_get16(p + 4);
 		frames[n].schema_id = le_get16(p + 6);
-		frames[n].source_id = le_get64(p + 8);
+		frames[n].source_id = le_get64(p + SLF_SOURCE_ID_AT);
 		frames[n].seq = le_get64(p + 16);
 		frames[n].event_time_ns = le_get64(p + 24);
 		frames[n].payload = p + SLF_HEADER_BYTES;
@@ -86,7 +86,7 @@ uint32_t slf_encode(uint8_t *dst, size_t cap, const struct slf_frame *f)
 	dst[3] = f->flags;
 	le_put16(dst + 4, f->payload_len);
 	le_put16(dst + 6, f->schema_id);
-	le_put64(dst + 8, f->source_id);
+	le_put64(dst + SLF_SOURCE_ID_AT, f->source_id);
 	le_put64(dst + 16, f->seq);
 	le_put64(dst + 24, f->event_time_ns);
 	if (f->payload_len)

@@ -23,6 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <rte_prefetch.h>
+
 #include "platform/counter.h"
 
 #define SRCSTAT_WINDOW 64u               /* sequence numbers behind the highest */
@@ -99,10 +101,11 @@ static inline uint32_t srcstat_home(const struct srcstat *t, uint64_t source_id)
 
 /* Starts loading a source's line some frames ahead of observing it: with
  * many devices the table is out of cache, and that load was most of the
- * cost of tracking. */
+ * cost of tracking. DPDK's prefetch is an asm volatile: gcc deletes a call
+ * to a function whose only effect is __builtin_prefetch (it deems it pure). */
 static inline void srcstat_prefetch(const struct srcstat *t, uint32_t home)
 {
-	__builtin_prefetch(&((const struct srcstat_index *)t)->slots[home], 1);
+	rte_prefetch0(&((const struct srcstat_index *)t)->slots[home]);
 }
 
 static inline void srcstat_lock(struct srcstat_line *l)

@@ -96,34 +96,19 @@ static struct log_batchbuf *worker_get_buf(struct worker *w, enum log_kind k)
 	return b;
 }
 
-/* Source health's verdict on a frame: the dup flag for Kafka (in its
- * record when it was kept), and the schema's newest on-time event time. */
-static void worker_observe(struct worker *w, const struct log_record *r, uint32_t home,
-			   uint8_t *flags)
+/* Source health's verdict on a frame before it is put: the dup flag for
+ * Kafka in its record, and the schema's newest on-time event time. */
+static void worker_observe(struct worker *w, struct log_record *r)
 {
+	uint32_t home = srcstat_home(w->sources, r->source_id);
 	unsigned v = srcstat_observe_at(w->sources, home, r->source_id, r->seq, r->event_time_ns,
 					r->arrival_ns, r->payload_len);
 	counter_t *newest = &w->schema_newest_ns[r->schema_id];
 
-	if ((v & SRCSTAT_DUP) && flags)
-		*flags |= LOG_RECORD_FLAG_DUP;
+	if (v & SRCSTAT_DUP)
+		r->flags |= LOG_RECORD_FLAG_DUP;
 	if (!(v & (SRCSTAT_LATE | SRCSTAT_AHEAD)) && r->event_time_ns > counter_get(newest))
 		counter_set(newest, r->event_time_ns);
-}
-
-static void worker_observe_next(struct worker *w)
-{
-	const struct worker_pending *p = &w->pend[w->pend_head++ % WORKER_PENDING];
-	struct log_record r;
-
-	log_record_decode_trusted(p->rec, &r);
-	worker_observe(w, &r, p->home, p->rec + LOG_RECORD_FLAGS_AT);
-}
-
-static void worker_observe_all(struct worker *w)
-{
-	while (w->pend_head != w->pend_tail)
-		worker_observe_next(w);
 }
 
 /* Hands the kind's buffer to the log service; after the bounded retry its
@@ -134,8 +119,6 @@ void worker_flush(struct worker *w, enum log_kind k)
 	uint64_t deadline = 0;
 	unsigned step = 0;
 
-	if (k == LOG_KIND_EVENTS)
-		worker_observe_all(w);  /* dup flags set before the batch goes */
 	if (!b || b->count == 0)
 		return;
 	while (queue_enqueue_burst(w->cfg.queue, (void **)&b, 1) == 0) {
@@ -202,24 +185,6 @@ static uint8_t *worker_emit(struct worker *w, enum log_kind k, const struct log_
 		return at;
 	counter_add(&w->stats.drops[why], 1);
 	return NULL;
-}
-
-/* Queues a frame for source health, its line loading meanwhile; the one
- * WORKER_OBSERVE_LAG frames back is observed now. A frame not kept (no
- * room, disk refusing) is observed at once, after those before it. */
-static void worker_pend(struct worker *w, const struct log_record *rec, uint8_t *at)
-{
-	uint32_t home = srcstat_home(w->sources, rec->source_id);
-
-	if (!at) {
-		worker_observe_all(w);
-		worker_observe(w, rec, home, NULL);
-		return;
-	}
-	if (w->pend_tail - w->pend_head >= WORKER_OBSERVE_LAG)
-		worker_observe_next(w);
-	w->pend[w->pend_tail++ % WORKER_PENDING] = (struct worker_pending){ .rec = at, .home = home };
-	srcstat_prefetch(w->sources, home);
 }
 
 /* The per-sender arrival counter of raw mode, in a bounded table. */
@@ -313,6 +278,9 @@ void worker_handle(struct worker *w, const struct rx_pkt *pkt)
 		return;
 	}
 	n = slf_parse(pkt->data, pkt->len, w->frames, SLF_FRAMES_MAX, &fault);
+	/* The first frame's line was asked for with the burst; the others' now. */
+	for (uint32_t i = 1; w->sources && i < n; i++)
+		srcstat_prefetch(w->sources, srcstat_home(w->sources, w->frames[i].source_id));
 	rec.arrival_ns = pkt->arrival_ns;
 	rec.dlq_reason = 0;
 	for (uint32_t i = 0; i < n; i++) {
@@ -326,9 +294,8 @@ void worker_handle(struct worker *w, const struct rx_pkt *pkt)
 		rec.payload = f->payload;
 		rec.payload_len = f->payload_len;
 		if (w->sources && !(f->flags & SLF_FLAG_CANARY))
-			worker_pend(w, &rec, worker_emit(w, LOG_KIND_EVENTS, &rec));
-		else
-			worker_emit(w, LOG_KIND_EVENTS, &rec);
+			worker_observe(w, &rec);
+		worker_emit(w, LOG_KIND_EVENTS, &rec);
 	}
 	counter_add(&w->stats.frames_received, n + (fault.reason != SLF_OK));
 	if (fault.reason == SLF_OK)
@@ -418,15 +385,34 @@ static bool worker_batch_old(const struct worker *w, uint64_t now_ns)
 /* Datagrams ahead of the one being handled that are loaded meanwhile: one
  * fresh from the NIC is out of cache, and its load costs more than its
  * handling. */
-#define WORKER_AHEAD_DGRAM 16
+#define WORKER_AHEAD_DGRAM 12
+
+/* Datagrams ahead whose first frame's source line is asked for: their
+ * bytes were asked for WORKER_AHEAD_DGRAM - WORKER_AHEAD_LINE datagrams
+ * before, so reading the source id rarely waits, and the line has the
+ * handling of WORKER_AHEAD_LINE datagrams to load. */
+#define WORKER_AHEAD_LINE 6
+
+static void worker_prefetch_source(struct worker *w, const struct rx_pkt *pkt)
+{
+	if (pkt->len >= SLF_HEADER_BYTES)
+		srcstat_prefetch(w->sources, srcstat_home(w->sources,
+							  le_get64(pkt->data + SLF_SOURCE_ID_AT)));
+}
 
 void worker_handle_burst(struct worker *w, const struct rx_pkt *pkts, uint16_t n)
 {
+	bool lines = w->sources && w->cfg.mode != WORKER_MODE_RAW;
+
 	for (uint16_t i = 0; i < n && i < WORKER_AHEAD_DGRAM; i++)
 		rte_prefetch0(pkts[i].data);
+	for (uint16_t i = 0; lines && i < n && i < WORKER_AHEAD_LINE; i++)
+		worker_prefetch_source(w, &pkts[i]);
 	for (uint16_t i = 0; i < n; i++) {
 		if (i + WORKER_AHEAD_DGRAM < n)
 			rte_prefetch0(pkts[i + WORKER_AHEAD_DGRAM].data);
+		if (lines && i + WORKER_AHEAD_LINE < n)
+			worker_prefetch_source(w, &pkts[i + WORKER_AHEAD_LINE]);
 		worker_handle(w, &pkts[i]);
 	}
 }

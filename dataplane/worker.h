@@ -94,18 +94,6 @@ struct worker_config {
 	uint64_t late_ns, ahead_ns;
 };
 
-/* A frame source health has yet to see: observed WORKER_OBSERVE_LAG
- * frames later, once its table line has had time to load, and always
- * before its batch is handed on; what it needs it reads from its record in
- * the batch, where it sets the dup flag. */
-struct worker_pending {
-	uint8_t *rec;
-	uint32_t home;               /* srcstat_home of its source */
-};
-
-#define WORKER_OBSERVE_LAG 12u
-#define WORKER_PENDING 16u           /* a power of two above the lag */
-
 struct worker_raw_slot {
 	uint64_t peer_id;
 	uint64_t next_seq;
@@ -124,8 +112,6 @@ struct worker {
 	struct worker_bucket dlq_all;
 	struct worker_bucket dlq_source[WORKER_DLQ_SOURCES];
 	struct srcstat *sources;     /* NULL: source health off */
-	struct worker_pending pend[WORKER_PENDING];
-	uint32_t pend_head, pend_tail;   /* next to observe, next free */
 	/* With source health: by schema id, the newest event time of an event
 	 * neither late nor ahead, for the watermark (control plane reads). */
 	counter_t *schema_newest_ns;

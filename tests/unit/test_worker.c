@@ -151,10 +151,10 @@ static void test_source_health_dups_kept(void **state)
 	worker_destroy(w);
 }
 
-/* Source health observes a frame some frames after it is parsed; a batch
- * that fills in between is handed on only after its frames are observed,
- * so a duplicate in its last place still carries the flag. A frame the
- * disk gate refuses is still accounted (after those before it). */
+/* Source health's verdict goes into the record before it is put: a
+ * duplicate in the last place of a batch that the next frame flushes
+ * carries the flag, and only it does. A frame the disk gate refuses is
+ * still accounted. */
 static void test_source_health_dup_flag_survives_flush(void **state)
 {
 	struct worker_config wc = {
@@ -172,7 +172,7 @@ static void test_source_health_dup_flag_survives_flush(void **state)
 
 	(void)state;
 	assert_non_null(w);
-	assert_true(per_batch > WORKER_OBSERVE_LAG);
+	assert_true(per_batch > 2);
 	for (uint64_t seq = 0; seq < per_batch - 1; seq++) {
 		pkt.len = build(1, 2000, 55, seq);
 		worker_handle(w, &pkt);
