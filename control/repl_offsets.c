@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "platform/clock.h"
+#include "platform/num.h"
 #include "platform/plog.h"
 
 #define REPL_OFFSETS_READ_NS (30ull * 1000000000ull)
@@ -122,14 +123,11 @@ static void repl_offsets_take(const struct repl *r, const rd_kafka_message_t *m,
 	val[m->len] = '\0';
 	for (unsigned k = 0; k < LOG_KINDS; k++) {
 		size_t klen = (size_t)repl_offsets_key(r, k, key, sizeof(key));
-		char *end;
-		unsigned long long v;
+		uint64_t v;
 
 		if (m->key_len != klen || memcmp(m->key, key, klen) != 0)
 			continue;
-		errno = 0;
-		v = strtoull(val, &end, 10);
-		if (errno || end == val || *end) {
+		if (!num_u64(val, &v)) {
 			plog_warn("exactly-once: offsets topic: bad value for %s at %" PRId64
 				  ", ignored", key, m->offset);
 			return;

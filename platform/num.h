@@ -14,9 +14,11 @@ static inline bool num_u64(const char *s, uint64_t *out)
 	char *end;
 	unsigned long long v;
 
+	if (*s < '0' || *s > '9')  /* strtoull takes spaces, a sign, and negates "-1" */
+		return false;
 	errno = 0;
 	v = strtoull(s, &end, 10);
-	if (!*s || *end || errno || *s == '-')
+	if (*end || errno)
 		return false;
 	*out = v;
 	return true;

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "control/opts.h"
+#include "platform/num.h"
 
 static struct sluiced_config cfg;
 static char errbuf[1024];
@@ -275,9 +276,28 @@ static void test_metrics_address(void **state)
 	expect_refused("--metrics", "127.0.0.1", "ADDR:PORT or none");
 }
 
+/* The whole numbers operators type (options, admin words) and the
+ * offsets topic's values: digits only, 64 bits. strtoull alone takes
+ * " 5", "+5" and turns " -1" into 2^64 - 1. */
+static void test_num_u64_strict(void **state)
+{
+	const char *refused[] = { "", " 5", "+5", "-1", " -1", "5 ", "5x", "0x10",
+				  "18446744073709551616" };
+	uint64_t v = 7;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		assert_false(num_u64(refused[i], &v));
+		assert_true(v == 7);
+	}
+	assert_true(num_u64("0", &v) && v == 0);
+	assert_true(num_u64("18446744073709551615", &v) && v == UINT64_MAX);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_num_u64_strict),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_overrides),
 		cmocka_unit_test(test_bad_values_named),
