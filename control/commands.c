@@ -14,6 +14,7 @@
 #include "control/logtool.h"
 #include "control/sources.h"
 #include "control/stats.h"
+#include "control/status.h"
 #include "platform/clock.h"
 #include "platform/plog.h"
 #include "platform/num.h"

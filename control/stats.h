@@ -91,7 +91,6 @@ void stats_collect(const struct daemon *d, struct stats_snapshot *s);
 void stats_source(const struct daemon *d, struct source_queue_stats *qs);
 void stats_render(const struct stats_snapshot *s, FILE *out, int json);
 void stats_render_prometheus(const struct stats_snapshot *s, FILE *out);
-void status_render(const struct daemon *d, FILE *out, int json);
 const char *stats_drop_name(int i);
 void lag_render(const struct stats_snapshot *s, FILE *out, int json);
 
