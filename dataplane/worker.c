@@ -146,7 +146,7 @@ void worker_flush_all(struct worker *w)
 
 /* Puts rec into the kind's buffer; returns WORKER_DROPS, or why it could not. */
 static enum worker_drop worker_put(struct worker *w, enum log_kind k,
-				   const struct log_record *rec, uint8_t **at)
+				   const struct log_record *rec)
 {
 	uint32_t need = log_record_bytes(rec->payload_len);
 	struct log_batchbuf *b = w->cur[k];
@@ -166,8 +166,6 @@ static enum worker_drop worker_put(struct worker *w, enum log_kind k,
 	}
 	if (b->count == 0)
 		b->first_arrival_ns = rec->arrival_ns;
-	if (at)
-		*at = b->data + b->bytes;
 	b->bytes += log_record_encode(b->data + b->bytes, rec);
 	b->count++;
 	return WORKER_DROPS;
@@ -175,16 +173,13 @@ static enum worker_drop worker_put(struct worker *w, enum log_kind k,
 
 _Static_assert(SLF_FLAG_CANARY == LOG_RECORD_FLAG_CANARY, "records keep the frame's flag");
 
-/* Puts rec, counting a drop; returns where it went, or NULL. */
-static uint8_t *worker_emit(struct worker *w, enum log_kind k, const struct log_record *rec)
+/* Puts rec, counting a drop. */
+static void worker_emit(struct worker *w, enum log_kind k, const struct log_record *rec)
 {
-	uint8_t *at = NULL;
-	enum worker_drop why = worker_put(w, k, rec, &at);
+	enum worker_drop why = worker_put(w, k, rec);
 
-	if (why == WORKER_DROPS)
-		return at;
-	counter_add(&w->stats.drops[why], 1);
-	return NULL;
+	if (why != WORKER_DROPS)
+		counter_add(&w->stats.drops[why], 1);
 }
 
 /* The per-sender arrival counter of raw mode, in a bounded table. */
@@ -362,7 +357,7 @@ void worker_take_inject(struct worker *w)
 
 		if (!(f->flags & SLF_FLAG_CANARY))
 			continue;
-		if (worker_put(w, LOG_KIND_EVENTS, &rec, NULL) != WORKER_DROPS) {
+		if (worker_put(w, LOG_KIND_EVENTS, &rec) != WORKER_DROPS) {
 			counter_add(&w->stats.canaries_dropped, 1);
 			continue;
 		}
