@@ -16,8 +16,8 @@
 #include "control/stats.h"
 #include "control/status.h"
 #include "platform/clock.h"
-#include "platform/plog.h"
 #include "platform/num.h"
+#include "platform/plog.h"
 
 #define CMD_DLQ_SHOWN 20u  /* dead letters `sluicectl dlq` shows */
 #define CMD_WORD_BYTES 64u

@@ -21,6 +21,7 @@ int sources_parse(const char *const *args, unsigned n, struct sources_req *rq, c
 	*rq = (struct sources_req){ .top = SOURCES_TOP_DEFAULT, .sort = SOURCES_BY_GAPS };
 	for (unsigned i = 0; i < n; i++) {
 		const char *a = args[i];
+
 		if (strncmp(a, "top=", 4) == 0) {
 			uint64_t v;
 
@@ -326,7 +327,6 @@ int source_render(const struct daemon *d, uint64_t source_id, FILE *out, bool js
 {
 	struct srcstat_source s;
 	uint64_t now = clock_real_ns();
-
 	struct sources_walk walk = { 0 };
 
 	while (sources_next(d, &walk, &s))
