@@ -9,10 +9,12 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "platform/clock.h"
 #include "platform/plog.h"
@@ -310,7 +312,7 @@ static void *repl_thread(void *arg)
 		if (!produced && repl_idle(r, stopping))
 			repl_wait_idle(r);
 		else
-			rd_kafka_poll(r->rk, produced ? 0 : 1);
+			repl_poll(r, produced ? 0 : 1);
 		if (r->cfg.exactly_once && r->rk)
 			repl_txn_end(r, stopping);
 		repl_checkpoint(r, false);
@@ -334,6 +336,9 @@ void repl_free(struct repl *r)
 	repl_ckpt_stop(r->ckpt);
 	pthread_mutex_destroy(&r->props_lock);
 	repl_broker_destroy(&r->broker);
+	for (int i = 0; i < 2; i++)
+		if (r->rk_event[i] >= 0)
+			close(r->rk_event[i]);
 	for (int k = 0; k < LOG_KINDS; k++) {
 		log_reader_close(r->logs[k].reader);
 		free(r->logs[k].window);
@@ -353,14 +358,20 @@ int repl_start(struct repl **out, const struct repl_config *cfg, char *err,
 	if (!r)
 		return -ENOMEM;
 	r->cfg = *cfg;
+	r->rk_event[0] = r->rk_event[1] = -1;
+	pthread_mutex_init(&r->props_lock, NULL);
+	repl_broker_init(&r->broker);
+	if (pipe2(r->rk_event, O_NONBLOCK | O_CLOEXEC) < 0) {
+		rc = -errno;
+		snprintf(err, err_size, "creating the producer's event pipe: %s", strerror(errno));
+		goto fail;
+	}
 	if (cfg->props)
 		r->props = *cfg->props;
 	if (cfg->topic_map)
 		r->topic_map = *cfg->topic_map;
 	for (unsigned i = 0; i < r->topic_map.count; i++)
 		r->route[r->topic_map.e[i].schema_id] = (uint8_t)(i + 1);
-	pthread_mutex_init(&r->props_lock, NULL);
-	repl_broker_init(&r->broker);
 	if (r->cfg.window == 0 || r->cfg.window > REPL_WINDOW)
 		r->cfg.window = REPL_WINDOW;
 	for (int k = 0; k < LOG_KINDS; k++) {

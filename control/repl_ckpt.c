@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "platform/plog.h"
 #include "storage/checkpoint.h"
@@ -71,7 +72,7 @@ static void *repl_ckpt_thread(void *arg)
 			if (due) {  /* the last write failed: try again in a while */
 				struct timespec ts;
 
-				clock_gettime(CLOCK_REALTIME, &ts);
+				clock_gettime(CLOCK_MONOTONIC, &ts);
 				ts.tv_sec += REPL_CKPT_RETRY_NS / 1000000000ull;
 				pthread_cond_timedwait(&c->wake, &c->lock, &ts);
 				ok = true;
@@ -92,6 +93,7 @@ int repl_ckpt_start(struct repl_ckpt **out, const char *const paths[LOG_KINDS],
 		    const uint64_t written[LOG_KINDS])
 {
 	struct repl_ckpt *c = calloc(1, sizeof(*c));
+	pthread_condattr_t ca;
 	int rc;
 
 	if (!c)
@@ -106,7 +108,12 @@ int repl_ckpt_start(struct repl_ckpt **out, const char *const paths[LOG_KINDS],
 		c->written[k] = written[k];
 	}
 	pthread_mutex_init(&c->lock, NULL);
-	pthread_cond_init(&c->wake, NULL);
+	/* The retry wait's deadline by the monotonic clock: a wall-clock
+	 * deadline would stretch by any step of the clock back. */
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&c->wake, &ca);
+	pthread_condattr_destroy(&ca);
 	rc = -pthread_create(&c->thread, NULL, repl_ckpt_thread, c);
 	if (rc < 0) {
 		pthread_cond_destroy(&c->wake);

@@ -65,6 +65,7 @@ struct repl_log {
 struct repl {
 	struct repl_config cfg;
 	rd_kafka_t *rk;
+	int rk_event[2];                 /* pipe librdkafka writes when its queue gets an event */
 	struct repl_log logs[LOG_KINDS];
 	struct repl_ckpt *ckpt;
 	struct repl_broker broker;
@@ -108,6 +109,9 @@ int repl_conf_apply(const struct repl *r, rd_kafka_conf_t *conf, char *err, size
 int repl_conf_set_table(rd_kafka_conf_t *conf, const char *const (*table)[2], size_t n,
 			char *err, size_t err_size);
 int repl_create_producer(struct repl *r, char *err, size_t err_size);
+/* Serves librdkafka's callbacks, waiting up to timeout_ms for the first
+ * when none is queued. */
+void repl_poll(struct repl *r, int timeout_ms);
 void repl_destroy_producer(struct repl *r);
 /* Produces one record. Returns 0, or -ENOBUFS when librdkafka's queue is
  * full (try again after a poll), or another -errno. */

@@ -5,8 +5,10 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "platform/clock.h"
 #include "platform/plog.h"
@@ -214,6 +216,10 @@ int repl_create_producer(struct repl *r, char *err, size_t err_size)
 	r->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, err_size);
 	if (!r->rk)
 		goto err;  /* conf is still ours on failure */
+	rd_kafka_queue_t *main_q = rd_kafka_queue_get_main(r->rk);
+
+	rd_kafka_queue_io_event_enable(main_q, r->rk_event[1], "1", 1);
+	rd_kafka_queue_destroy(main_q);
 	for (int k = 0; k < LOG_KINDS; k++) {
 		r->logs[k].rkt = rd_kafka_topic_new(r->rk, r->cfg.topic[k], NULL);
 		if (!r->logs[k].rkt) {
@@ -319,6 +325,22 @@ int repl_produce(struct repl *r, unsigned k, const struct log_record *rec, uint6
 	l->arrival[offset % r->cfg.window] = rec->arrival_ns;
 	l->txn_bytes += rec->payload_len;  /* exactly-once counts them at commit */
 	return 0;
+}
+
+/* rd_kafka_poll's own wait is a condition variable with a wall-clock
+ * deadline (librdkafka#2145): a step of the clock back stretches it by the
+ * step, and the replicator would sit out hours with records to send. poll()
+ * on the event pipe waits by the monotonic clock. */
+void repl_poll(struct repl *r, int timeout_ms)
+{
+	struct pollfd p = { .fd = r->rk_event[0], .events = POLLIN };
+	char drain[64];
+
+	if (rd_kafka_poll(r->rk, 0) > 0 || timeout_ms <= 0 || poll(&p, 1, timeout_ms) <= 0)
+		return;
+	while (read(r->rk_event[0], drain, sizeof(drain)) > 0)
+		;
+	rd_kafka_poll(r->rk, 0);
 }
 
 void repl_destroy_producer(struct repl *r)

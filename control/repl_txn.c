@@ -194,7 +194,7 @@ static void repl_txn_abort(struct repl *r)
 	}
 	/* The purged records' reports, before the rewind forgets them. */
 	for (int i = 0; i < 100 && rd_kafka_outq_len(r->rk) > 0; i++)
-		rd_kafka_poll(r->rk, 10);
+		repl_poll(r, 10);
 	r->txn_open = false;
 	counter_add(&r->stats.txn_aborted, 1);
 	for (unsigned k = 0; k < LOG_KINDS; k++)
@@ -220,7 +220,7 @@ static int repl_txn_produce_offsets(struct repl *r)
 				RD_KAFKA_V_TIMESTAMP(repl_timestamp_ms(r)),
 				RD_KAFKA_V_OPAQUE((void *)REPL_TAG_OFFSETS), RD_KAFKA_V_END);
 			if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL)
-				rd_kafka_poll(r->rk, 10);
+				repl_poll(r, 10);
 		} while (err == RD_KAFKA_RESP_ERR__QUEUE_FULL && ++tries < 1000);
 		if (err) {
 			plog_warn("exactly-once: writing the offset of %s: %s", log_kind_name((int)k),

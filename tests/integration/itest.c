@@ -468,7 +468,24 @@ int it_wait_replicated(const struct it_daemon *d, uint64_t events, int timeout_s
 			return 0;
 	} while (it_now_ms() < deadline);
 	fprintf(stderr, "not replicated in %d s: %s\n", timeout_s, json);
+	it_daemon_diagnose(d);
 	return -1;
+}
+
+void it_daemon_diagnose(const struct it_daemon *d)
+{
+	char cmd[512];
+
+	fprintf(stderr, "--- the last lines of %s:\n", d->log);
+	snprintf(cmd, sizeof(cmd), "tail -n 40 '%s' >&2", d->log);
+	(void)system(cmd);
+	if (d->pid <= 0 || it_run("command -v gdb", NULL, 0) != 0)
+		return;
+	/* Where each thread waits: a stuck wait names itself. */
+	fprintf(stderr, "--- sluiced's threads:\n");
+	snprintf(cmd, sizeof(cmd), "timeout 60 gdb -p %d -batch -nx -ex 'thread apply all bt 12' 2>/dev/null "
+		 "| grep -E '^(Thread|#)' >&2", (int)d->pid);
+	(void)system(cmd);
 }
 
 int it_proc_usage(pid_t pid, uint64_t *ticks, uint64_t *switches)

@@ -80,6 +80,10 @@ int it_daemon_start(struct it_daemon *d, const char *kafka, const char *topic,
 /* Sends sig and waits up to timeout_s; returns the exit status, or -1. */
 int it_daemon_stop(struct it_daemon *d, int sig, int timeout_s);
 
+/* The tail of the daemon's log and, where gdb is, its threads' stacks, to
+ * stderr: for a test that gave up waiting on it. */
+void it_daemon_diagnose(const struct it_daemon *d);
+
 /* "stats json" from the daemon, and one unsigned field of it. */
 int it_stats(const struct it_daemon *d, char *json, size_t size);
 /* `sluicectl status --json` (the CLI, not the socket), echoed to stderr. */
