@@ -190,6 +190,7 @@ int repl_create_producer(struct repl *r, char *err, size_t err_size)
 	};
 	char txn_id[160];
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	rd_kafka_queue_t *main_q;
 
 	/* sluice's settings first, so the operator's kafka.* ones win. */
 	if (repl_conf_set_table(conf, settings, sizeof(settings) / sizeof(settings[0]), err,
@@ -216,8 +217,7 @@ int repl_create_producer(struct repl *r, char *err, size_t err_size)
 	r->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, err_size);
 	if (!r->rk)
 		goto err;  /* conf is still ours on failure */
-	rd_kafka_queue_t *main_q = rd_kafka_queue_get_main(r->rk);
-
+	main_q = rd_kafka_queue_get_main(r->rk);  /* its events write to the pipe */
 	rd_kafka_queue_io_event_enable(main_q, r->rk_event[1], "1", 1);
 	rd_kafka_queue_destroy(main_q);
 	for (int k = 0; k < LOG_KINDS; k++) {

@@ -483,8 +483,8 @@ void it_daemon_diagnose(const struct it_daemon *d)
 		return;
 	/* Where each thread waits: a stuck wait names itself. */
 	fprintf(stderr, "--- sluiced's threads:\n");
-	snprintf(cmd, sizeof(cmd), "timeout 60 gdb -p %d -batch -nx -ex 'thread apply all bt 12' 2>/dev/null "
-		 "| grep -E '^(Thread|#)' >&2", (int)d->pid);
+	snprintf(cmd, sizeof(cmd), "timeout 60 gdb -p %d -batch -nx -ex 'thread apply all bt 12' "
+		 "2>/dev/null | grep -E '^(Thread|#)' >&2", (int)d->pid);
 	(void)system(cmd);
 }
 
