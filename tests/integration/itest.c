@@ -451,6 +451,7 @@ int it_wait_stat(const struct it_daemon *d, const char *key, uint64_t at_least, 
 	} while (it_now_ms() < deadline);
 	fprintf(stderr, "%s stayed below %" PRIu64 " for %d s: %s\n", key, at_least, timeout_s,
 		json);
+	it_daemon_diagnose(d);
 	return -1;
 }
 
