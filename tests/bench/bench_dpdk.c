@@ -1,12 +1,18 @@
 /* DPDK source benchmarks, on demand (tests/bench/dpdk runs them):
- *   bench_dpdk mkpcap FILE N [F]     N SLF1 datagrams of F (default 1) 100-byte
- *                                    events to 192.0.2.10:7611 at net_pcap's MAC
+ *   bench_dpdk mkpcap FILE N [F [D]] N SLF1 datagrams of F (default 1) 100-byte
+ *                                    events to 192.0.2.10:7611 at net_pcap's MAC,
+ *                                    from D devices (default 100) in turn, each
+ *                                    numbering its events from 0
  *   bench_dpdk parse N               pkt_classify + slf_parse of N frames held
  *                                    in mbufs, one core; and a CRC-32C-only pass
  *                                    over the same bytes (the floor)
  *   bench_dpdk [EAL args] -- rx S    the DPDK source and one worker for S seconds:
  *                                    RX, L2-L4, SLF1 parse, encode, enqueue; a
  *                                    consumer on the main lcore recycles batches
+ *   bench_dpdk [EAL args] -- track S T D
+ *                                    the same with source health on (a table of
+ *                                    T) and off in turns over S seconds; the
+ *                                    capture: D devices, 129+ events each
  * Each prints key=value lines. */
 #include <errno.h>
 #include <inttypes.h>
@@ -27,8 +33,8 @@
 static const uint8_t pcap_mac[6] = { 0x02, 0x70, 0x63, 0x61, 0x70, 0x00 };
 static const uint8_t our4[4] = { 192, 0, 2, 10 };
 
-/* Datagram k: events k*per .. k*per+per-1, from 100 sources. */
-static uint32_t bench_frame_of(uint8_t *buf, uint64_t k, unsigned per)
+/* Datagram k: events k*per .. k*per+per-1, from devices in turn. */
+static uint32_t bench_frame_of(uint8_t *buf, uint64_t k, unsigned per, uint64_t devices)
 {
 	static uint8_t dgram[FRAMES_MAX];
 	struct frames_l2 l2 = { .vlan = -1 };
@@ -38,7 +44,7 @@ static uint32_t bench_frame_of(uint8_t *buf, uint64_t k, unsigned per)
 	for (unsigned i = 0; i < per; i++) {
 		uint64_t e = k * per + i;
 
-		dlen += frames_slf1(dgram + dlen, e % 100, e / 100, 100);
+		dlen += frames_slf1(dgram + dlen, e % devices, e / devices, 100);
 	}
 	memcpy(l2.dst, pcap_mac, 6);
 	memcpy(l2.src, "\x02\0\0\0\0\x01", 6);
@@ -48,10 +54,10 @@ static uint32_t bench_frame_of(uint8_t *buf, uint64_t k, unsigned per)
 
 static uint32_t bench_frame(uint8_t *buf, uint64_t k)
 {
-	return bench_frame_of(buf, k, 1);
+	return bench_frame_of(buf, k, 1, 100);
 }
 
-static int bench_mkpcap(const char *path, uint64_t n, unsigned per)
+static int bench_mkpcap(const char *path, uint64_t n, unsigned per, uint64_t devices)
 {
 	static uint8_t buf[FRAMES_MAX];
 	pcap_t *dead = pcap_open_dead(DLT_EN10MB, 65535);
@@ -64,7 +70,7 @@ static int bench_mkpcap(const char *path, uint64_t n, unsigned per)
 	for (uint64_t k = 0; k < n; k++) {
 		struct pcap_pkthdr h = { .ts = { 1700000000, 0 } };
 
-		h.caplen = h.len = bench_frame_of(buf, k, per);
+		h.caplen = h.len = bench_frame_of(buf, k, per, devices);
 		pcap_dump((u_char *)out, &h, buf);
 	}
 	pcap_dump_close(out);
@@ -160,59 +166,195 @@ static uint64_t bench_consume(struct queue *q, struct pool *p)
 	return records;
 }
 
-static int bench_rx(int eal_argc, char **eal_argv, double seconds)
+/* The DPDK source (rx_desc: room for net_pcap infinite_rx's whole capture
+ * in its pool), a batch queue and pool, the worker lcore. */
+static int bench_rx_open(int eal_argc, char **eal_argv, unsigned rx_desc, struct source **src,
+			 struct queue **q, struct pool **p, unsigned *lcore)
 {
 	static struct source_config sc;
-	struct source_queue_stats st0 = { 0 }, st1 = { 0 };
-	struct source *src;
-	struct worker *w;
-	unsigned lcore;
 	char err[256];
-	uint64_t records = 0, t0, t1;
 	int rc;
 
-	if (bench_eal(eal_argc, eal_argv, 1) < 0 || eal_worker_lcores(&lcore, 1) != 1)
-		return 1;
+	if (bench_eal(eal_argc, eal_argv, 1) < 0 || eal_worker_lcores(lcore, 1) != 1)
+		return -1;
 	source_parse_listen("udp://192.0.2.10:7611", &sc.listen[0]);
 	sc.listen_count = 1;
 	sc.queues = 1;
-	sc.rx_desc = 8192;  /* net_pcap infinite_rx keeps the whole capture in mbufs */
+	sc.rx_desc = rx_desc;
 	sc.tx_desc = 256;
 	sc.frag_flows = 64;
 	sc.frag_timeout_ms = 1000;
-	rc = source_dpdk_ops.open(&src, &sc, err, sizeof(err));
+	rc = source_dpdk_ops.open(src, &sc, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "bench_dpdk: %s\n", err);
-		return 1;
+		return -1;
 	}
-	struct queue *q = queue_create("bench_q", 1024, &rc);
-	struct pool *p = pool_create("bench_p", 1100, sizeof(struct log_batchbuf), &rc);
-	struct worker_config wc = { .source = src, .ops = &source_dpdk_ops, .queue = q, .pool = p,
-				    .enqueue_retry_ns = 100000000, .flush_ns = 500000 };
+	*q = queue_create("bench_q", 1024, &rc);
+	*p = pool_create("bench_p", 1100, sizeof(struct log_batchbuf), &rc);
+	return *q && *p ? 0 : -1;
+}
 
-	w = q && p ? worker_create(&wc) : NULL;
-	if (!w)
-		return 1;
+static struct worker *bench_rx_worker(struct source *src, struct queue *q, struct pool *p,
+				      uint32_t table)
+{
+	/* A replayed capture's event times are the capture's, years old: the
+	 * lateness bounds are wider than that, so frames take the on-time path. */
+	struct worker_config wc = { .source = src, .ops = &source_dpdk_ops, .queue = q, .pool = p,
+				    .mode = WORKER_MODE_SLF1, .enqueue_retry_ns = 100000000,
+				    .flush_ns = 500000, .sources_max = table,
+				    .late_ns = 1000000000000000000ull,
+				    .ahead_ns = 1000000000000000000ull };
+
+	return worker_create(&wc);
+}
+
+struct bench_rates {
+	double packets, events, frames;  /* per second: RX, records enqueued, frames parsed */
+};
+
+/* Runs w on lcore for a tenth more than ns, recycling its batches; its
+ * rates over the last ns. */
+static struct bench_rates bench_turn(struct source *src, struct worker *w, unsigned lcore,
+				     struct queue *q, struct pool *p, uint64_t ns)
+{
+	struct source_queue_stats st0 = { 0 }, st1 = { 0 };
+	uint64_t t0, t1, f0, f1, records = 0;
+	double s;
+
 	eal_launch(lcore, worker_run, w);
-	/* Warm up for a tenth, then measure. */
-	for (t0 = clock_mono_ns(); clock_mono_ns() - t0 < (uint64_t)(seconds * 1e8);)
+	for (t0 = clock_mono_ns(); clock_mono_ns() - t0 < ns / 10;)
 		bench_consume(q, p);
 	source_dpdk_ops.stats(src, 0, &st0);
+	f0 = counter_get(&w->stats.frames_received);
 	t0 = clock_mono_ns();
 	/* The consumer naps between bursts so that a profile of this process
 	 * is the worker's (the ring holds ~20 ms of batches at 10 M/s). */
-	while ((t1 = clock_mono_ns()) - t0 < (uint64_t)(seconds * 1e9)) {
+	while ((t1 = clock_mono_ns()) - t0 < ns) {
 		records += bench_consume(q, p);
 		clock_sleep_ns(200000);
 	}
 	source_dpdk_ops.stats(src, 0, &st1);
+	f1 = counter_get(&w->stats.frames_received);
 	atomic_store(&w->stop, true);
 	eal_wait(lcore);
+	while (bench_consume(q, p))
+		;
+	s = (double)(t1 - t0) / 1e9;
+	return (struct bench_rates){ .packets = (double)(st1.packets - st0.packets) / s,
+				     .events = (double)records / s,
+				     .frames = (double)(f1 - f0) / s };
+}
+
+static int bench_rx(int eal_argc, char **eal_argv, double seconds)
+{
+	struct source_queue_stats st = { 0 };
+	struct bench_rates r;
+	struct source *src;
+	struct worker *w;
+	struct queue *q;
+	struct pool *p;
+	unsigned lcore;
+
+	/* net_pcap infinite_rx keeps the whole capture in mbufs */
+	if (bench_rx_open(eal_argc, eal_argv, 8192, &src, &q, &p, &lcore) < 0 ||
+	    !(w = bench_rx_worker(src, q, p, 0)))
+		return 1;
+	r = bench_turn(src, w, lcore, q, p, (uint64_t)(seconds * 1e9));
+	source_dpdk_ops.stats(src, 0, &st);
 	printf("rx_packets_per_s=%.0f\nrx_events_per_s=%.0f\nrx_missed=%" PRIu64
-	       "\nqueue_full=%" PRIu64 "\n",
-	       (double)(st1.packets - st0.packets) * 1e9 / (double)(t1 - t0),
-	       (double)records * 1e9 / (double)(t1 - t0), st1.missed,
+	       "\nqueue_full=%" PRIu64 "\n", r.packets, r.events, st.missed,
 	       (uint64_t)counter_get(&w->stats.drops[WORKER_DROP_QUEUE_FULL]));
+	return 0;
+}
+
+static int bench_cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+#define TRACK_PAIRS 80
+
+/* One turn of a new worker (table: its source table, 0 for none); with a
+ * table, tracking must have found the devices and nothing wrong. Returns
+ * frames/s, or a negative number. */
+static double track_turn(struct source *src, struct queue *q, struct pool *p, unsigned lcore,
+			 uint32_t table, uint64_t devices, uint64_t ns)
+{
+	struct worker *w = bench_rx_worker(src, q, p, table);
+	const struct srcstat_totals *t;
+	double rate;
+
+	if (!w)
+		return -1;
+	rate = bench_turn(src, w, lcore, q, p, ns).frames;
+	if (table) {
+		t = srcstat_totals(w->sources);
+		if (counter_get(&t->tracked) != devices || counter_get(&t->gaps) ||
+		    counter_get(&t->dups) || counter_get(&t->reordered) || counter_get(&t->stale) ||
+		    counter_get(&t->late) || counter_get(&t->ahead)) {
+			fprintf(stderr, "bench_dpdk: tracking saw %" PRIu64 " devices (of %" PRIu64
+				"), gaps %" PRIu64 ", dups %" PRIu64 ", reordered %" PRIu64
+				", stale %" PRIu64 ", late %" PRIu64 ", ahead %" PRIu64
+				" (a device with fewer than 129 events per pass?)\n",
+				(uint64_t)counter_get(&t->tracked), devices,
+				(uint64_t)counter_get(&t->gaps), (uint64_t)counter_get(&t->dups),
+				(uint64_t)counter_get(&t->reordered), (uint64_t)counter_get(&t->stale),
+				(uint64_t)counter_get(&t->late), (uint64_t)counter_get(&t->ahead));
+			rate = -1;
+		}
+	}
+	worker_destroy(w);
+	return rate;
+}
+
+/* Source health's cost on the whole DPDK frame path (issue 11): a worker
+ * that tracks (a table of `table`) and one that does not take turns on the
+ * same port, first one then the other, and the median of the pairs' ratios
+ * is printed. The capture is replayed from memory: its devices number their
+ * events from 0 at every pass, which source health takes for a restart
+ * (below its window after at least two windows), so a capture of 129 or
+ * more events per device replays as devices that send in sequence. Each
+ * turn has a worker of its own, so that the frames another turn took are
+ * not a jump in a device's numbers. Short turns, many of them: the machine's
+ * speed wanders by a third over a second. Table 0: neither side tracks,
+ * the control (its ratio is the method's own error). */
+static int bench_track(int eal_argc, char **eal_argv, double seconds, uint32_t table,
+		       uint64_t devices)
+{
+	uint64_t turn_ns = (uint64_t)(seconds * 1e9 / (2 * TRACK_PAIRS));
+	double rate[2] = { 0, 0 }, ratios[TRACK_PAIRS];
+	struct source *src;
+	struct queue *q;
+	struct pool *p;
+	unsigned lcore;
+
+	if (devices < 1 || (table && devices > table) || turn_ns < 10000000) {
+		fprintf(stderr, "bench_dpdk: track SECONDS(>=1.6) TABLE DEVICES(1..TABLE)\n");
+		return 2;
+	}
+	/* 200000 descriptors: the pool holds a capture of 129 passes of 1500. */
+	if (bench_rx_open(eal_argc, eal_argv, 200000, &src, &q, &p, &lcore) < 0)
+		return 1;
+	for (unsigned k = 0; k < TRACK_PAIRS; k++) {
+		double r[2];
+
+		for (unsigned j = 0; j < 2; j++) {
+			unsigned side = (k + j) & 1;  /* off first, then on first */
+
+			r[side] = track_turn(src, q, p, lcore, side ? table : 0, devices, turn_ns);
+			if (r[side] < 0)
+				return 1;
+			rate[side] += r[side] / TRACK_PAIRS;
+		}
+		ratios[k] = r[1] / r[0];
+	}
+	qsort(ratios, TRACK_PAIRS, sizeof(double), bench_cmp_double);
+	printf("devices=%" PRIu64 "\nframes_per_s_off=%.0f\nframes_per_s_on=%.0f\n"
+	       "ratio_on_off=%.3f\nratio_min=%.3f\nratio_max=%.3f\n", devices, rate[0], rate[1],
+	       (ratios[TRACK_PAIRS / 2 - 1] + ratios[TRACK_PAIRS / 2]) / 2, ratios[0],
+	       ratios[TRACK_PAIRS - 1]);
 	return 0;
 }
 
@@ -223,14 +365,19 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++)
 		if (strcmp(argv[i], "--") == 0)
 			sep = i;
-	if ((argc == 4 || argc == 5) && strcmp(argv[1], "mkpcap") == 0)
+	if (argc >= 4 && argc <= 6 && strcmp(argv[1], "mkpcap") == 0)
 		return bench_mkpcap(argv[2], strtoull(argv[3], NULL, 10),
-				    argc == 5 ? (unsigned)strtoul(argv[4], NULL, 10) : 1);
+				    argc >= 5 ? (unsigned)strtoul(argv[4], NULL, 10) : 1,
+				    argc == 6 ? strtoull(argv[5], NULL, 10) : 100);
 	if (argc == 3 && strcmp(argv[1], "parse") == 0)
 		return bench_parse(strtoull(argv[2], NULL, 10));
 	if (sep && argc == sep + 3 && strcmp(argv[sep + 1], "rx") == 0)
 		return bench_rx(sep - 1, argv + 1, strtod(argv[sep + 2], NULL));
-	fprintf(stderr, "usage: bench_dpdk mkpcap FILE N [FRAMES] | parse N | "
-			"[EAL args] -- rx SECONDS\n");
+	if (sep && argc == sep + 5 && strcmp(argv[sep + 1], "track") == 0)
+		return bench_track(sep - 1, argv + 1, strtod(argv[sep + 2], NULL),
+				   (uint32_t)strtoul(argv[sep + 3], NULL, 10),
+				   strtoull(argv[sep + 4], NULL, 10));
+	fprintf(stderr, "usage: bench_dpdk mkpcap FILE N [FRAMES [DEVICES]] | parse N | "
+			"[EAL args] -- rx SECONDS | [EAL args] -- track SECONDS TABLE DEVICES\n");
 	return 2;
 }
