@@ -12,7 +12,7 @@
  *   bench_dpdk [EAL args] -- track S T D
  *                                    the same with source health on (a table of
  *                                    T) and off in turns over S seconds; the
- *                                    capture: D devices, 129+ events each
+ *                                    capture: D devices, 129 events each
  * Each prints key=value lines. */
 #include <errno.h>
 #include <inttypes.h>
@@ -275,6 +275,7 @@ static int bench_cmp_double(const void *a, const void *b)
 }
 
 #define TRACK_PAIRS 80
+#define TRACK_PER_DEVICE 129  /* events per device in the capture: see bench_track */
 
 /* One turn of a new worker (table: its source table, 0 for none); with a
  * table, tracking must have found the devices and nothing wrong. Returns
@@ -314,8 +315,9 @@ static double track_turn(struct source *src, struct queue *q, struct pool *p, un
  * same port, first one then the other, and the median of the pairs' ratios
  * is printed. The capture is replayed from memory: its devices number their
  * events from 0 at every pass, which source health takes for a restart
- * (below its window after at least two windows), so a capture of 129 or
- * more events per device replays as devices that send in sequence. Each
+ * (below its window after at least two windows), so a capture of
+ * TRACK_PER_DEVICE events per device (no more: the pool holds just that)
+ * replays as devices that send in sequence. Each
  * turn has a worker of its own, so that the frames another turn took are
  * not a jump in a device's numbers. Short turns, many of them: the machine's
  * speed wanders by a third over a second. Table 0: neither side tracks,
@@ -330,12 +332,13 @@ static int bench_track(int eal_argc, char **eal_argv, double seconds, uint32_t t
 	struct pool *p;
 	unsigned lcore;
 
-	if (devices < 1 || (table && devices > table) || turn_ns < 10000000) {
+	if (devices < 1 || devices > 65536 || (table && devices > table) || turn_ns < 10000000) {
 		fprintf(stderr, "bench_dpdk: track SECONDS(>=1.6) TABLE DEVICES(1..TABLE)\n");
 		return 2;
 	}
-	/* 200000 descriptors: the pool holds a capture of 129 passes of 1500. */
-	if (bench_rx_open(eal_argc, eal_argv, 200000, &src, &q, &p, &lcore) < 0)
+	/* The pool holds the capture: 129 events per device, and some. */
+	if (bench_rx_open(eal_argc, eal_argv, (unsigned)(devices * TRACK_PER_DEVICE + 8192), &src,
+			  &q, &p, &lcore) < 0)
 		return 1;
 	for (unsigned k = 0; k < TRACK_PAIRS; k++) {
 		double r[2];
