@@ -298,7 +298,7 @@ static double track_turn(struct source *src, struct queue *q, struct pool *p, un
 			fprintf(stderr, "bench_dpdk: tracking saw %" PRIu64 " devices (of %" PRIu64
 				"), gaps %" PRIu64 ", dups %" PRIu64 ", reordered %" PRIu64
 				", stale %" PRIu64 ", late %" PRIu64 ", ahead %" PRIu64
-				" (a device with fewer than 129 events per pass?)\n",
+				" (a capture of other than 129 events per device?)\n",
 				(uint64_t)counter_get(&t->tracked), devices,
 				(uint64_t)counter_get(&t->gaps), (uint64_t)counter_get(&t->dups),
 				(uint64_t)counter_get(&t->reordered), (uint64_t)counter_get(&t->stale),
@@ -317,11 +317,11 @@ static double track_turn(struct source *src, struct queue *q, struct pool *p, un
  * events from 0 at every pass, which source health takes for a restart
  * (below its window after at least two windows), so a capture of
  * TRACK_PER_DEVICE events per device (no more: the pool holds just that)
- * replays as devices that send in sequence. Each
- * turn has a worker of its own, so that the frames another turn took are
- * not a jump in a device's numbers. Short turns, many of them: the machine's
- * speed wanders by a third over a second. Table 0: neither side tracks,
- * the control (its ratio is the method's own error). */
+ * replays as devices that send in sequence. Each turn has a worker of its
+ * own, so that the frames another turn took are not a jump in a device's
+ * numbers. Short turns, many of them: the machine's speed wanders by a
+ * third over a second. Table 0: neither side tracks, the control (its
+ * ratio is the method's own error). */
 static int bench_track(int eal_argc, char **eal_argv, double seconds, uint32_t table,
 		       uint64_t devices)
 {
@@ -368,10 +368,16 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++)
 		if (strcmp(argv[i], "--") == 0)
 			sep = i;
-	if (argc >= 4 && argc <= 6 && strcmp(argv[1], "mkpcap") == 0)
-		return bench_mkpcap(argv[2], strtoull(argv[3], NULL, 10),
-				    argc >= 5 ? (unsigned)strtoul(argv[4], NULL, 10) : 1,
-				    argc == 6 ? strtoull(argv[5], NULL, 10) : 100);
+	if (argc >= 4 && argc <= 6 && strcmp(argv[1], "mkpcap") == 0) {
+		unsigned per = argc >= 5 ? (unsigned)strtoul(argv[4], NULL, 10) : 1;
+		uint64_t devices = argc == 6 ? strtoull(argv[5], NULL, 10) : 100;
+
+		if (per < 1 || devices < 1) {
+			fprintf(stderr, "bench_dpdk: mkpcap needs 1 or more frames and devices\n");
+			return 2;
+		}
+		return bench_mkpcap(argv[2], strtoull(argv[3], NULL, 10), per, devices);
+	}
 	if (argc == 3 && strcmp(argv[1], "parse") == 0)
 		return bench_parse(strtoull(argv[2], NULL, 10));
 	if (sep && argc == sep + 3 && strcmp(argv[sep + 1], "rx") == 0)
