@@ -28,6 +28,7 @@
 #include "platform/clock.h"
 #include "platform/crc32c.h"
 #include "platform/eal.h"
+#include "tests/bench/bench_sort.h"
 #include "tests/common/frames.h"
 
 static const uint8_t pcap_mac[6] = { 0x02, 0x70, 0x63, 0x61, 0x70, 0x00 };
@@ -210,6 +211,7 @@ static struct worker *bench_rx_worker(struct source *src, struct queue *q, struc
 
 struct bench_rates {
 	double packets, events, frames;  /* per second: RX, records enqueued, frames parsed */
+	uint64_t missed;                 /* the port's, in all, at the end */
 };
 
 /* Runs w on lcore for a tenth more than ns, recycling its batches; its
@@ -242,12 +244,11 @@ static struct bench_rates bench_turn(struct source *src, struct worker *w, unsig
 	s = (double)(t1 - t0) / 1e9;
 	return (struct bench_rates){ .packets = (double)(st1.packets - st0.packets) / s,
 				     .events = (double)records / s,
-				     .frames = (double)(f1 - f0) / s };
+				     .frames = (double)(f1 - f0) / s, .missed = st1.missed };
 }
 
 static int bench_rx(int eal_argc, char **eal_argv, double seconds)
 {
-	struct source_queue_stats st = { 0 };
 	struct bench_rates r;
 	struct source *src;
 	struct worker *w;
@@ -260,18 +261,10 @@ static int bench_rx(int eal_argc, char **eal_argv, double seconds)
 	    !(w = bench_rx_worker(src, q, p, 0)))
 		return 1;
 	r = bench_turn(src, w, lcore, q, p, (uint64_t)(seconds * 1e9));
-	source_dpdk_ops.stats(src, 0, &st);
 	printf("rx_packets_per_s=%.0f\nrx_events_per_s=%.0f\nrx_missed=%" PRIu64
-	       "\nqueue_full=%" PRIu64 "\n", r.packets, r.events, st.missed,
+	       "\nqueue_full=%" PRIu64 "\n", r.packets, r.events, r.missed,
 	       (uint64_t)counter_get(&w->stats.drops[WORKER_DROP_QUEUE_FULL]));
 	return 0;
-}
-
-static int bench_cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
 }
 
 #define TRACK_PAIRS 80
@@ -353,7 +346,7 @@ static int bench_track(int eal_argc, char **eal_argv, double seconds, uint32_t t
 		}
 		ratios[k] = r[1] / r[0];
 	}
-	qsort(ratios, TRACK_PAIRS, sizeof(double), bench_cmp_double);
+	bench_sort_doubles(ratios, TRACK_PAIRS);
 	printf("devices=%" PRIu64 "\nframes_per_s_off=%.0f\nframes_per_s_on=%.0f\n"
 	       "ratio_on_off=%.3f\nratio_min=%.3f\nratio_max=%.3f\n", devices, rate[0], rate[1],
 	       (ratios[TRACK_PAIRS / 2 - 1] + ratios[TRACK_PAIRS / 2]) / 2, ratios[0],

@@ -19,6 +19,7 @@
 #include "dataplane/worker.h"
 #include "platform/clock.h"
 #include "platform/eal.h"
+#include "tests/bench/bench_sort.h"
 
 #define DGRAMS 65536u
 
@@ -47,13 +48,6 @@ static void build(uint64_t sources)
 
 		lens[i] = slf_encode(dgram(i), SLF_FRAME_OVERHEAD + payload_len, &f);
 	}
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
 }
 
 static struct worker *bench_worker(struct queue *q, struct pool *p, uint32_t sources_max)
@@ -172,7 +166,7 @@ int main(int argc, char **argv)
 	}
 	check(w[0], q, p, passes * DGRAMS, sources);
 	check(w[1], q, p, passes * DGRAMS, sources);
-	qsort(ratios, passes, sizeof(*ratios), cmp_double);
+	bench_sort_doubles(ratios, passes);
 	printf("frames=%" PRIu64 "\nsources=%" PRIu64 "\npayload=%" PRIu64 "\nframes_per_s_off=%.0f\n"
 	       "frames_per_s_on=%.0f\nratio_on_off=%.3f\nratio_p10=%.3f\nratio_p90=%.3f\n",
 	       passes * DGRAMS, sources, payload, (double)(passes * DGRAMS) * 1e9 / (double)ns[0],
