@@ -293,6 +293,20 @@ int srcstat_find(const struct srcstat *t, uint64_t source_id, struct srcstat_sou
 	return 0;
 }
 
+/* The line's fields one by one, each whole: the worker stores into them
+ * outside the seqlock (srcstat_observe_at). */
+static void srcstat_load(struct srcstat_line *out, const struct srcstat_line *l)
+{
+	out->id = __atomic_load_n(&l->id, __ATOMIC_RELAXED);
+	out->cold = __atomic_load_n(&l->cold, __ATOMIC_RELAXED);
+	out->seq_high = __atomic_load_n(&l->seq_high, __ATOMIC_RELAXED);
+	out->window = __atomic_load_n(&l->window, __ATOMIC_RELAXED);
+	out->events = __atomic_load_n(&l->events, __ATOMIC_RELAXED);
+	out->bytes = __atomic_load_n(&l->bytes, __ATOMIC_RELAXED);
+	out->last_ns = __atomic_load_n(&l->last_ns, __ATOMIC_RELAXED);
+	out->offset_ns = __atomic_load_n(&l->offset_ns, __ATOMIC_RELAXED);
+}
+
 int srcstat_read(const struct srcstat *t, uint32_t index, struct srcstat_source *out)
 {
 	const struct srcstat_line *s;
@@ -310,7 +324,7 @@ int srcstat_read(const struct srcstat *t, uint32_t index, struct srcstat_source 
 			continue;
 		if (!cold)
 			return -ENOENT;
-		memcpy(&l, s, sizeof(l));
+		srcstat_load(&l, s);
 		memcpy(&c, &t->cold[cold - 1], sizeof(c));
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 		if (__atomic_load_n(&s->ver, __ATOMIC_RELAXED) == v1) {

@@ -240,15 +240,21 @@ static void test_churn_consistent(void **state)
 }
 
 /* A reader walking the table while the worker churns it (evictions move
- * lines by backward shift, entries are reused): every copy it gets is one
- * source's own, whole. Each source sends bytes = 10 x its number, in
- * order, so a consistent copy has bytes == 10 * (seq_high + 1) and events
- * == seq_high + 1 - (the numbers it sent before it was last inserted). */
+ * lines by backward shift, entries are reused) and counts frames in
+ * sequence on the inline path (no version stores): every copy it gets is
+ * one source's own. Source id sends frames of size(id) bytes stamped
+ * T0 + id, so a copy's bytes are a multiple of its size, and its first
+ * and last arrival (from its cold entry and its line) are its own stamp. */
 struct reader_arg {
 	struct srcstat *t;
 	atomic_bool stop;
 	uint64_t copies, torn, bad;
 };
+
+static uint32_t size_of(uint64_t id)
+{
+	return 1 + (uint32_t)(id % 13);
+}
 
 static void *reader(void *p)
 {
@@ -264,9 +270,10 @@ static void *reader(void *p)
 			if (rc != 0)
 				continue;
 			a->copies++;
-			/* bytes: 10 per event; first seen at seq_high + 1 - events */
-			if (s.bytes != 10 * s.events || s.events == 0 || s.events > s.seq_high + 1 ||
-			    s.gaps || s.dups || s.reordered || s.source_id >= 4096)
+			if (s.source_id >= 4096 || s.events == 0 || s.bytes == 0 ||
+			    s.bytes % size_of(s.source_id) || s.first_ns != T0 + s.source_id ||
+			    s.last_ns != T0 + s.source_id || s.gaps || s.dups || s.reordered ||
+			    s.stale)
 				a->bad++;
 		}
 	return NULL;
@@ -276,28 +283,32 @@ static void test_concurrent_reader(void **state)
 {
 	struct reader_arg a = { .t = table(256) };
 	static uint64_t next[4096];
-	uint64_t x = 2463534242ull;
+	uint64_t x = 2463534242ull, in_sequence = 0;
 	pthread_t th;
 
 	(void)state;
 	atomic_init(&a.stop, false);
 	assert_int_equal(pthread_create(&th, NULL, reader, &a), 0);
 	for (int i = 0; i < 3000000; i++) {
-		uint64_t id;
+		uint64_t id, stamp;
 
 		x ^= x << 13;
 		x ^= x >> 7;
 		x ^= x << 17;
 		id = x % 1024 < 900 ? x % 200 : x % 4096;  /* a hot set and churn */
-		srcstat_observe(a.t, id, next[id]++, T0, T0, 10);
+		stamp = T0 + id;
+		in_sequence += srcstat_observe_at(a.t, srcstat_home(a.t, id), id, next[id]++, stamp,
+						  stamp, size_of(id)) == 0;
 	}
 	atomic_store(&a.stop, true);
 	assert_int_equal(pthread_join(th, NULL), 0);
-	print_message("reader: %llu copies, %llu retried out, %llu bad; %llu evictions\n",
-		      (unsigned long long)a.copies, (unsigned long long)a.torn,
-		      (unsigned long long)a.bad, (unsigned long long)srcstat_evictions(a.t));
+	print_message("reader: %llu copies, %llu retried out, %llu bad; %llu evictions, "
+		      "%llu frames in sequence\n", (unsigned long long)a.copies,
+		      (unsigned long long)a.torn, (unsigned long long)a.bad,
+		      (unsigned long long)srcstat_evictions(a.t), (unsigned long long)in_sequence);
 	assert_true(a.copies > 0);
 	assert_true(srcstat_evictions(a.t) > 1000);
+	assert_true(in_sequence > 1000000);
 	assert_int_equal(a.bad, 0);
 	srcstat_free(a.t);
 }
