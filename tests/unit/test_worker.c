@@ -72,7 +72,7 @@ static void test_frames_and_dead_letter(void **state)
 {
 	struct worker *w = make_worker(WORKER_MODE_SLF1);
 	struct log_batchbuf *b = NULL;
-	struct log_record rec;
+	struct log_record rec = { 0 };
 	uint32_t len = build(3, 10, 77, 100);
 	struct rx_pkt pkt = { .data = dgram, .peer_id = 9, .arrival_ns = 1234 };
 
@@ -117,7 +117,7 @@ static void test_source_health_dups_kept(void **state)
 	};
 	struct worker *w = worker_create(&wc);
 	struct log_batchbuf *b = NULL;
-	struct log_record rec;
+	struct log_record rec = { 0 };
 	struct rx_pkt pkt = { .data = dgram, .peer_id = 9, .arrival_ns = 1234 };
 	const struct srcstat_totals *t;
 	uint32_t pos = 0;
@@ -148,6 +148,71 @@ static void test_source_health_dups_kept(void **state)
 	assert_true(counter_get(&t->gaps) == 6);
 	assert_true(counter_get(&t->tracked) == 1);
 	assert_true(counter_get(&w->stats.events_enqueued) == 7);
+	worker_destroy(w);
+}
+
+/* A burst on the loop's path, which asks for lines ahead and hands each
+ * datagram's first slot on: every device counted on its own line, one in
+ * a datagram's second frame too, the resent number flagged, a datagram too
+ * short for a frame dead-lettered. Datagram k is device k % 5's number
+ * k / 5; 12 also carries device 9's first frame, 17 resends device 2's 1. */
+static void test_source_health_burst(void **state)
+{
+	struct worker_config wc = {
+		.queue = queue, .pool = pool, .mode = WORKER_MODE_SLF1,
+		.enqueue_retry_ns = 200000, .flush_ns = 1000000, .sources_max = 64,
+	};
+	static uint8_t bufs[20][2 * (SLF_FRAME_OVERHEAD + 8)];
+	static const uint8_t payload[8];
+	static const uint64_t events[] = { 4, 4, 4, 4, 3 };
+	struct worker *w = worker_create(&wc);
+	struct rx_pkt pkts[20];
+	struct log_batchbuf *b = NULL;
+	struct log_record rec = { 0 };
+	struct srcstat_source s;
+	uint32_t pos = 0, flagged = 0;
+
+	(void)state;
+	assert_non_null(w);
+	for (uint32_t k = 0; k < 20; k++) {
+		struct slf_frame f = { .schema_id = 1, .payload_len = 8, .source_id = k % 5,
+				       .seq = k == 17 ? 1 : k / 5, .event_time_ns = 5,
+				       .payload = payload };
+
+		pkts[k] = (struct rx_pkt){ .data = bufs[k], .peer_id = 9, .arrival_ns = 6 };
+		pkts[k].len = slf_encode(bufs[k], sizeof(bufs[k]), &f);
+		if (k == 12) {
+			f.source_id = 9;
+			f.seq = 0;
+			pkts[k].len += slf_encode(bufs[k] + pkts[k].len,
+						  sizeof(bufs[k]) - pkts[k].len, &f);
+		}
+	}
+	memcpy(bufs[19], "SLjunk", 6);
+	pkts[19].len = 6;
+	worker_handle_burst(w, pkts, 20);
+	worker_flush(w, LOG_KIND_EVENTS);
+	assert_int_equal(drain(LOG_KIND_EVENTS, &b), 20);
+	for (uint32_t i = 0; i < 20; i++) {
+		pos += log_record_decode(b->data + pos, b->bytes - pos, &rec);
+		if (rec.flags & LOG_RECORD_FLAG_DUP) {
+			assert_true(rec.source_id == 2 && rec.seq == 1);
+			flagged++;
+		}
+	}
+	pool_put(pool, b);
+	assert_int_equal(flagged, 1);
+	for (uint64_t d = 0; d < 5; d++) {
+		assert_int_equal(srcstat_find(w->sources, d, &s), 0);
+		assert_true(s.events == events[d] && s.gaps == 0);
+		assert_true(s.dups == (d == 2));
+	}
+	assert_int_equal(srcstat_find(w->sources, 9, &s), 0);
+	assert_true(s.events == 1 && s.seq_high == 0);
+	assert_true(counter_get(&srcstat_totals(w->sources)->tracked) == 6);
+	worker_flush_all(w);
+	assert_int_equal(drain(LOG_KIND_DLQ, NULL), 1);
+	assert_true(counter_get(&w->stats.dlq_by_reason[SLF_SHORT]) == 1);
 	worker_destroy(w);
 }
 
@@ -218,7 +283,7 @@ static void test_raw_mode_sequences(void **state)
 {
 	struct worker *w = make_worker(WORKER_MODE_RAW);
 	struct log_batchbuf *b = NULL;
-	struct log_record rec;
+	struct log_record rec = { 0 };
 	uint64_t peers[] = { 1, 2, 1, 1, 2, 1 + WORKER_RAW_SOURCES };
 	uint64_t want_seq[] = { 0, 0, 1, 2, 1, 0 };
 	struct rx_pkt pkt = { .data = (const uint8_t *)"{\"t\":21.5}", .len = 10 };
@@ -327,7 +392,7 @@ static void test_canary_injected(void **state)
 	uint8_t frame[64];
 	uint32_t len = slf_encode(frame, sizeof(frame), &f);
 	struct log_batchbuf *b = NULL;
-	struct log_record rec;
+	struct log_record rec = { 0 };
 	void *objs[4];
 
 	(void)state;
@@ -413,6 +478,7 @@ int main(void)
 		cmocka_unit_test(test_frames_and_dead_letter),
 		cmocka_unit_test(test_source_health_dups_kept),
 		cmocka_unit_test(test_source_health_dup_flag_survives_flush),
+		cmocka_unit_test(test_source_health_burst),
 		cmocka_unit_test(test_raw_mode_sequences),
 		cmocka_unit_test(test_queue_full_counted),
 		cmocka_unit_test(test_pool_empty_counted),
