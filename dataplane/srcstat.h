@@ -75,7 +75,8 @@ void srcstat_free(struct srcstat *t);
 struct srcstat_line {
 	uint64_t id;
 	uint32_t ver;        /* seqlock of the slot's identity: odd while the worker
-			      * inserts, moves or evicts it, or counts an anomaly */
+			      * writes it on the general path (srcstat_observe:
+			      * insert, move, eviction, a frame not in sequence) */
 	uint32_t cold;       /* cold entry + 1 (0: empty slot), | SRCSTAT_REF */
 	uint64_t seq_high;
 	uint64_t window;     /* bit k: seq_high - k seen */

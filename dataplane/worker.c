@@ -423,19 +423,20 @@ static uint32_t worker_prefetch_source(struct worker *w, const struct rx_pkt *pk
 void worker_handle_burst(struct worker *w, const struct rx_pkt *pkts, uint16_t n)
 {
 	bool lines = w->sources && w->cfg.mode != WORKER_MODE_RAW;
+	uint32_t homes[SOURCE_BURST_MAX];  /* by datagram: its first frame's slot */
 
 	assert(n <= SOURCE_BURST_MAX);
 	for (uint16_t i = 0; i < n && i < WORKER_AHEAD_DGRAM; i++)
 		rte_prefetch0(pkts[i].data);
 	for (uint16_t i = 0; lines && i < n && i < WORKER_AHEAD_LINE; i++)
-		w->burst_homes[i] = worker_prefetch_source(w, &pkts[i]);
+		homes[i] = worker_prefetch_source(w, &pkts[i]);
 	for (uint16_t i = 0; i < n; i++) {
 		if (i + WORKER_AHEAD_DGRAM < n)
 			rte_prefetch0(pkts[i + WORKER_AHEAD_DGRAM].data);
 		if (lines && i + WORKER_AHEAD_LINE < n)
-			w->burst_homes[i + WORKER_AHEAD_LINE] =
+			homes[i + WORKER_AHEAD_LINE] =
 				worker_prefetch_source(w, &pkts[i + WORKER_AHEAD_LINE]);
-		worker_handle_at(w, &pkts[i], lines ? w->burst_homes[i] : WORKER_HOME_NONE);
+		worker_handle_at(w, &pkts[i], lines ? homes[i] : WORKER_HOME_NONE);
 	}
 }
 

@@ -109,7 +109,6 @@ struct worker {
 	struct rx_pkt pkts[SOURCE_BURST_MAX];
 	struct slf_frame frames[SLF_FRAMES_MAX];
 	uint32_t homes[SLF_FRAMES_MAX];   /* by frame: its source's slot (srcstat_home) */
-	uint32_t burst_homes[SOURCE_BURST_MAX];  /* by datagram: its first frame's */
 	struct worker_raw_slot raw[WORKER_RAW_SOURCES];
 	struct worker_bucket dlq_all;
 	struct worker_bucket dlq_source[WORKER_DLQ_SOURCES];
